@@ -1,0 +1,62 @@
+import type { LearnedState, Neuromodulators, TurnMetrics, Weights } from './learning.js';
+
+/** `POST /v1/learning/publish_turn_metrics` request: the plan's body plus `capsule_id`. */
+export interface PublishTurnMetricsRequest extends TurnMetrics {
+  capsule_id: string;
+  /** Tenant id (the plan calls it `tenant`). */
+  tenant: string;
+  persona?: string;
+  /** The caller's view of the weights; informational — the brain always learns from the capsule's current state. */
+  weights?: Weights;
+  neuromodulators?: Neuromodulators;
+}
+
+/** The result of one learning step. */
+export interface PublishTurnMetricsResponse {
+  status: 'success' | 'skipped';
+  weights: Weights;
+  neuromodulators: Neuromodulators;
+  /** History row written, when learning happened (`seq` of `learning_updates`). */
+  seq?: number;
+  /** The state the step started from (equals the previous history row's `*_after`). */
+  before?: LearnedState;
+  reward?: number;
+  advantage?: number;
+  /** Whether the salience gate let the parameters move. */
+  learned?: boolean;
+}
+
+export interface MemoryRecord {
+  key: string;
+  content: string;
+  importance?: number;
+  novelty?: number;
+  tags?: string[];
+}
+
+export interface RecalledMemory {
+  key: string;
+  content: string;
+  /** Softmax weight of the memory under the capsule's τ (sums to 1 over the candidates). */
+  score: number;
+  /** The raw combined score c = α·sim + β·importance + γ·recency. */
+  raw?: number;
+}
+
+export interface BrainScope {
+  tenantId: string;
+  capsuleId: string;
+}
+
+/**
+ * The brain: learning and memory for one capsule at a time. Two adapters: in-process (state in the
+ * main database) and HTTP (`SOMA_BRAIN_URL`). Failures throw `SomaError('BRAIN_UNAVAILABLE')`.
+ */
+export interface Brain {
+  /** One learning step, atomic with the append to the capsule's history. */
+  publishTurnMetrics(request: PublishTurnMetricsRequest, options?: { signal?: AbortSignal }): Promise<PublishTurnMetricsResponse>;
+  /** Current learned state of a capsule. */
+  getState(scope: BrainScope): Promise<LearnedState & { learning_version: number }>;
+  remember(scope: BrainScope, memory: MemoryRecord): Promise<void>;
+  recall(scope: BrainScope, query: { query: string; top_k: number }): Promise<RecalledMemory[]>;
+}
