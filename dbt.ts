@@ -1,0 +1,14 @@
+const t0 = performance.now();
+const { PGlite } = await import('@electric-sql/pglite');
+const t1 = performance.now();
+const c = await PGlite.create('/tmp/pgl-test');
+const t2 = performance.now();
+await c.query('select 1');
+console.log({imp: t1-t0, create: t2-t1});
+const { openDatabase } = await import('./src/adapters/store/index.js');
+const t3 = performance.now();
+const d = await openDatabase({dataDir: '/tmp/pgl-test2'});
+const t4 = performance.now();
+await d.migrate();
+const t5 = performance.now();
+console.log({imp2: t3-t2, open: t4-t3, migrate: t5-t4});

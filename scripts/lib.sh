@@ -1,0 +1,45 @@
+# Shared helpers for the test-service scripts. Sourced, never run on its own.
+# Every script resolves paths from its own location, so they work in any clone.
+
+SCRIPTS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(cd "$SCRIPTS_DIR/.." && pwd)"
+CACHE_DIR="${SOMA_CACHE_DIR:-$REPO_ROOT/.cache}"
+
+# log MESSAGE... — progress goes to stderr so stdout stays machine-readable
+# (the last line a script prints on stdout is its result).
+log() {
+  printf '[%s] %s\n' "$(basename "$0" .sh)" "$*" >&2
+}
+
+die() {
+  log "error: $*"
+  exit 1
+}
+
+# port_open HOST PORT — true when something accepts TCP connections there.
+port_open() {
+  (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null
+}
+
+# wait_until SECONDS DESCRIPTION COMMAND... — retry COMMAND every 0.2 s until it succeeds.
+wait_until() {
+  local seconds="$1" what="$2"
+  shift 2
+  local deadline=$((SECONDS + seconds))
+  until "$@"; do
+    if ((SECONDS >= deadline)); then
+      log "timed out after ${seconds}s waiting for $what"
+      return 1
+    fi
+    sleep 0.2
+  done
+}
+
+# apt_install PACKAGE... — install Debian packages, refreshing the index only when needed.
+apt_install() {
+  export DEBIAN_FRONTEND=noninteractive
+  if ! apt-get install -y -q --no-install-recommends "$@" >&2; then
+    apt-get update -q >&2
+    apt-get install -y -q --no-install-recommends "$@" >&2
+  fi
+}

@@ -1,0 +1,1 @@
+export { createScriptedModel, loadScript, scriptSchema, type Script, type ScriptedIteration } from './scripted-model.js';

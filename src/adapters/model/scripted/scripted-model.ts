@@ -1,0 +1,134 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import type { ChatModel, LlmOutput, ModelCallOptions, ModelStreamPart, ToolCall } from '../../../ports/chat-model.js';
+import { SomaError } from '../../../shared/errors.js';
+import { countTiktokenTokens } from '../tiktoken-counter.js';
+
+const scriptedIteration = z.object({
+  text: z.string().default(''),
+  tool_calls: z.array(z.object({ name: z.string().min(1), args: z.unknown().default({}) })).default([]),
+  logprobs: z.array(z.number().max(0)).optional(),
+  confidence: z.number().min(0).max(1).optional(),
+  final: z.boolean().default(false),
+  latency_ms: z.number().int().min(0).default(0),
+  tokens_per_s: z.number().min(0).default(0),
+  error: z.enum(['timeout', 'rate_limit', 'server_error']).optional(),
+});
+
+/** The scripted-model file format of SPEC §8. */
+export const scriptSchema = z.object({
+  turns: z
+    .array(z.object({ match: z.string().optional(), iterations: z.array(scriptedIteration).min(1) }))
+    .min(1),
+});
+
+export type Script = z.infer<typeof scriptSchema>;
+export type ScriptedIteration = z.infer<typeof scriptedIteration>;
+
+const errorCodes = { timeout: 'LLM_TIMEOUT', rate_limit: 'LLM_RATE_LIMITED', server_error: 'LLM_SERVER_ERROR' } as const;
+
+/** Reads and validates a script file; a bad file is a clear error naming the path. */
+export function loadScript(file: string): Script {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (cause) {
+    throw new SomaError('CONFIG_INVALID', `cannot read the scripted model file ${file}: ${(cause as Error).message}`, { cause });
+  }
+  const parsed = scriptSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new SomaError('CONFIG_INVALID', `invalid scripted model file ${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  return parsed.data;
+}
+
+export interface ScriptedModelOptions {
+  /** A parsed script, or the path of a script file. */
+  script: Script | string;
+  /** Id suffix; default `scripted:<file>`. */
+  id?: string;
+  /** Waits used for latency and pacing (replaceable in tests). */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+/**
+ * The deterministic provider of SPEC §8: turn = first entry whose `match` is in the user message,
+ * iteration k plays `iterations[k]` (the last repeats). Text is streamed in word chunks, paced by
+ * `tokens_per_s` when set.
+ */
+export function createScriptedModel({ script, id, sleep = abortableSleep }: ScriptedModelOptions): ChatModel {
+  const parsed = typeof script === 'string' ? loadScript(script) : scriptSchema.parse(script);
+  const modelId = id ?? `scripted:${typeof script === 'string' ? script : 'inline'}`;
+
+  return {
+    id: modelId,
+    capabilities: { tools: true, logprobs: true, seed: true, streaming: true },
+    countTokens: countTiktokenTokens,
+    async *stream(options: ModelCallOptions): AsyncIterable<ModelStreamPart> {
+      const userMessage = options.turn?.userMessage ?? lastUserMessage(options);
+      const iteration = options.turn?.iteration ?? 0;
+      const entry = parsed.turns.find((t) => t.match === undefined || userMessage.includes(t.match));
+      if (!entry) throw new SomaError('LLM_FAILED', `the scripted model has no turn matching the message "${userMessage.slice(0, 80)}"`);
+      const step = entry.iterations[Math.min(iteration, entry.iterations.length - 1)]!;
+      options.signal?.throwIfAborted();
+      if (step.latency_ms > 0) await sleep(step.latency_ms, options.signal);
+      if (step.error) {
+        throw new SomaError(errorCodes[step.error], `scripted provider error: ${step.error}`, { retryable: true });
+      }
+      const chunks = step.text.match(/\S+\s*|\s+/g) ?? [];
+      const pause = step.tokens_per_s > 0 ? 1000 / step.tokens_per_s : 0;
+      for (const chunk of chunks) {
+        options.signal?.throwIfAborted();
+        if (pause > 0) await sleep(pause, options.signal);
+        yield { type: 'text-delta', text: chunk };
+      }
+      const toolCalls: ToolCall[] = step.tool_calls.map((call, index) => ({
+        callId: `call_${iteration}_${index}`,
+        name: call.name,
+        args: call.args,
+      }));
+      for (const call of toolCalls) yield { type: 'tool-call', call };
+      const promptText = options.messages.map((m) => m.content).join('\n');
+      const output: LlmOutput = {
+        text: step.text,
+        toolCalls,
+        finishReason: toolCalls.length > 0 ? 'tool-calls' : 'stop',
+        logprobs: step.logprobs && step.logprobs.length > 0 ? { count: step.logprobs.length, sum: sum(step.logprobs) } : null,
+        verbalConfidence: step.confidence ?? null,
+        final: step.final,
+        usage: { promptTokens: countTiktokenTokens(promptText), completionTokens: countTiktokenTokens(step.text) },
+        model: modelId,
+      };
+      yield { type: 'finish', output };
+    },
+  };
+}
+
+function lastUserMessage(options: ModelCallOptions): string {
+  for (let i = options.messages.length - 1; i >= 0; i--) {
+    const m = options.messages[i]!;
+    if (m.role === 'user') return m.content;
+  }
+  return '';
+}
+
+function sum(values: number[]): number {
+  let total = 0;
+  for (const v of values) total += v;
+  return total;
+}
+
+export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,2 @@
+export * from './opa-wasm/index.js';
+export * from './opa-http/index.js';

@@ -1,0 +1,1 @@
+export { createOpaHttpPolicy, type OpaHttpPolicyOptions } from './opa-http-policy.js';

@@ -1,0 +1,1 @@
+export { createOpaWasmPolicy, defaultPolicyWasmPath, type OpaWasmPolicyOptions } from './opa-wasm-policy.js';

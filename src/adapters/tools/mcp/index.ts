@@ -1,0 +1,1 @@
+export { connectMcpTools, mcpCapabilityConfig, type McpServerConfig, type McpToolConnections, type McpToolsOptions } from './mcp-tools.js';

@@ -1,0 +1,80 @@
+import { randomUUID } from 'node:crypto';
+import { tables, type Executor } from '../adapters/store/index.js';
+
+/** Kafka topic of every chat event (name kept from the plan). */
+export const CHAT_EVENTS_TOPIC = 'chat.events';
+export const EVENT_SCHEMA_VERSION = 1;
+
+export type EventType =
+  | 'chat.turn_started'
+  | 'chat.iteration_completed'
+  | 'chat.turn_complete'
+  | 'learning.rolled_back'
+  | 'learning.reset'
+  | 'capsule.created'
+  | 'capsule.changed';
+
+/** The event envelope of SPEC §7. */
+export interface EventEnvelope {
+  event_id: string;
+  event_type: EventType;
+  schema_version: number;
+  occurred_at: string;
+  tenant_id: string;
+  turn_id?: string;
+  capsule_id?: string;
+  payload: Record<string, unknown>;
+}
+
+export interface NewEvent {
+  eventType: EventType;
+  tenantId: string;
+  turnId?: string;
+  capsuleId?: string;
+  /**
+   * What makes the event unique besides its type: for turn events `<turn_id>:<iteration>` is built
+   * from `turnId` and `iteration`; other events pass a stable `subject` (e.g. `<capsule_id>:<version>`).
+   */
+  iteration?: number;
+  subject?: string;
+  payload: Record<string, unknown>;
+  occurredAt?: Date;
+}
+
+/** Deterministic idempotency key: `<event_type>:<turn_id>:<iteration>` (SPEC §7), or `<event_type>:<subject>`. */
+export function idempotencyKeyOf(event: Pick<NewEvent, 'eventType' | 'turnId' | 'iteration' | 'subject'>): string {
+  if (event.turnId) return `${event.eventType}:${event.turnId}:${event.iteration ?? '-'}`;
+  if (event.subject) return `${event.eventType}:${event.subject}`;
+  throw new Error(`event ${event.eventType} needs a turn id or a subject for its idempotency key`);
+}
+
+/**
+ * Writes one event to the outbox. Call it inside the transaction of the change it records, so the
+ * change and its event commit together or not at all.
+ */
+export async function writeEvent(executor: Executor, event: NewEvent): Promise<EventEnvelope> {
+  const occurredAt = event.occurredAt ?? new Date();
+  const idempotencyKey = idempotencyKeyOf(event);
+  const envelope: EventEnvelope = {
+    event_id: randomUUID(),
+    event_type: event.eventType,
+    schema_version: EVENT_SCHEMA_VERSION,
+    occurred_at: occurredAt.toISOString(),
+    tenant_id: event.tenantId,
+    ...(event.turnId ? { turn_id: event.turnId } : {}),
+    ...(event.capsuleId ? { capsule_id: event.capsuleId } : {}),
+    payload: event.payload,
+  };
+  await executor.insert(tables.outboxMessages).values({
+    id: envelope.event_id,
+    tenantId: event.tenantId,
+    idempotencyKey,
+    topic: CHAT_EVENTS_TOPIC,
+    partitionKey: event.tenantId,
+    eventType: event.eventType,
+    payload: envelope,
+    headers: { idempotency_key: idempotencyKey, event_type: event.eventType, schema_version: String(EVENT_SCHEMA_VERSION) },
+    createdAt: occurredAt,
+  });
+  return envelope;
+}

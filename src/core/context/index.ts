@@ -1,0 +1,2 @@
+export * from './lanes.js';
+export * from './build-context.js';

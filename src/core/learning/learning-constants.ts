@@ -1,0 +1,194 @@
+import type { Neuromodulators, Weights } from '../../ports/learning.js';
+
+/**
+ * Default, bounds and gain of one learned weight (SPEC §5).
+ * A learned step moves the weight by `lr_eff · gain · advantage`, then clamps it to `[min, max]`.
+ */
+export interface WeightRule {
+  /** Value of a fresh (or reset) capsule. */
+  default: number;
+  /** Lower bound, inclusive. */
+  min: number;
+  /** Upper bound, inclusive. */
+  max: number;
+  /** Signed gain: how strongly, and in which direction, a positive advantage moves the weight. */
+  gain: number;
+}
+
+/** Default and range of one neuromodulator (SPEC §5). */
+export interface NeuromodulatorRange {
+  /** Level of a fresh (or reset) capsule. */
+  default: number;
+  /** Lower bound, inclusive. */
+  min: number;
+  /** Upper bound, inclusive. */
+  max: number;
+}
+
+/** Terms of the reward `r = quality + tool_success_weight·tool_success_rate − latency_penalty − cost_penalty`. */
+export interface RewardRule {
+  /** Factor of `tool_success_rate` in the reward (SPEC: 0.5). */
+  tool_success_weight: number;
+  /** Seconds of iteration latency that cost nothing. */
+  latency_free_s: number;
+  /** Penalty per second of latency beyond `latency_free_s`. */
+  latency_penalty_per_s: number;
+  /** Cap of the latency penalty. */
+  latency_penalty_max: number;
+  /** Tokens (prompt + completion) of one iteration that cost nothing. */
+  cost_free_tokens: number;
+  /** Penalty per 1,000 tokens beyond `cost_free_tokens`. */
+  cost_penalty_per_1k_tokens: number;
+  /** Cap of the cost penalty. */
+  cost_penalty_max: number;
+}
+
+/** How the neuromodulators follow each iteration (SPEC §5 step 5). */
+export interface NeuromodulatorRule {
+  /** Dopamine = `dopamine_base + (quality − 0.5) · dopamine_slope`, clamped to its range. */
+  dopamine_base: number;
+  /** See `dopamine_base`. */
+  dopamine_slope: number;
+  /** Serotonin = `serotonin_base + (quality − 0.5) · serotonin_slope`, clamped to its range. */
+  serotonin_base: number;
+  /** See `serotonin_base`. */
+  serotonin_slope: number;
+  /** An iteration slower than this (strictly) raises norepinephrine. */
+  norepinephrine_latency_ms: number;
+  /** Norepinephrine increment for a slow iteration. */
+  norepinephrine_step: number;
+  /** Acetylcholine increment for an iteration in which tools ran. */
+  acetylcholine_step: number;
+  /** Factor applied to norepinephrine / acetylcholine when their trigger did not fire (0.9 = decays 10%). */
+  decay_factor: number;
+}
+
+/**
+ * The whole learning configuration of a capsule. Keys are snake_case on purpose: this is exactly the
+ * shape of the capsule's `learning_config` jsonb (every field optional there) and the SPEC's names.
+ */
+export interface LearningConfig {
+  /** Default, bounds and gain of each weight. */
+  weights: Record<keyof Weights, WeightRule>;
+  /** Default and range of each neuromodulator. */
+  neuromodulators: Record<keyof Neuromodulators, NeuromodulatorRange>;
+  /** Base learning rate `lr_base`. */
+  lr_base: number;
+  /** Rate of the reward baseline's moving average `r̄ ← r̄ + rate·(r − r̄)` at the default dopamine level (it scales with lr_eff's dopamine factor). */
+  baseline_rate: number;
+  /** Reward baseline r̄ of a fresh (or reset) capsule. */
+  initial_reward_baseline: number;
+  /** Learning happens only when salience is strictly above this. */
+  learn_threshold: number;
+  /** Weight of novelty in salience. */
+  salience_novelty_weight: number;
+  /** Weight of |advantage| in salience. */
+  salience_advantage_weight: number;
+  /** Lower clamp of the dopamine factor `0.5 + dopamine` in `lr_eff`. */
+  dopamine_factor_min: number;
+  /** Upper clamp of the dopamine factor `0.5 + dopamine` in `lr_eff`. */
+  dopamine_factor_max: number;
+  /** τ decay per learned step: `τ ← max(τ_min, τ·(1 − tau_decay))`; 0 = off. */
+  tau_decay: number;
+  /** The reward's terms. */
+  reward: RewardRule;
+  /** How neuromodulators follow each iteration. */
+  neuromodulator_rules: NeuromodulatorRule;
+  /** Half-life of a memory's recency, in seconds: recency = 2^(−age / half-life). */
+  recency_half_life_s: number;
+  /** When true the turn loop maps τ to the sampling temperature (read by the loop, not by the step). */
+  tau_drives_temperature: boolean;
+}
+
+/**
+ * SPEC §5's learning constants in one table. Every capsule starts from these; its `learning_config`
+ * jsonb may override any field (see `resolveLearningConfig`).
+ */
+export const learningConstants: LearningConfig = Object.freeze({
+  weights: Object.freeze({
+    /** α — weight of a memory's similarity to the query in recall. Default 1.0 in [0.1, 5], gain +1. */
+    alpha: Object.freeze({ default: 1.0, min: 0.1, max: 5, gain: 1.0 }),
+    /** β — weight of a memory's stored importance in recall. Default 0.2 in [0, 1], gain 0 (not learned). */
+    beta: Object.freeze({ default: 0.2, min: 0, max: 1, gain: 0 }),
+    /** γ — weight of a memory's recency in recall. Default 0.1 in [0, 1], gain −0.5. */
+    gamma: Object.freeze({ default: 0.1, min: 0, max: 1, gain: -0.5 }),
+    /** τ — softmax temperature of recall. Default 0.7 in [0.05, 2], gain 0: moves only by `tau_decay`. */
+    tau: Object.freeze({ default: 0.7, min: 0.05, max: 2, gain: 0 }),
+    /** λ — planner utility of recalled weight mass. Default 1.0 in [0.1, 5], gain +1. */
+    lambda: Object.freeze({ default: 1.0, min: 0.1, max: 5, gain: 1.0 }),
+    /** μ — planner cost per 1,024 prompt tokens of memory. Default 0.1 in [0.01, 5], gain −0.25. */
+    mu: Object.freeze({ default: 0.1, min: 0.01, max: 5, gain: -0.25 }),
+    /** ν — planner cost per 10 memories. Default 0.05 in [0.01, 5], gain −0.25. */
+    nu: Object.freeze({ default: 0.05, min: 0.01, max: 5, gain: -0.25 }),
+  }),
+  neuromodulators: Object.freeze({
+    /** Dopamine scales the learning rate. Default 0.4 in [0.2, 0.8]. */
+    dopamine: Object.freeze({ default: 0.4, min: 0.2, max: 0.8 }),
+    /** Serotonin follows quality, more slowly than dopamine. Default 0.5 in [0, 1]. */
+    serotonin: Object.freeze({ default: 0.5, min: 0, max: 1 }),
+    /** Norepinephrine rises with slow iterations. Default 0 in [0, 0.1]. */
+    norepinephrine: Object.freeze({ default: 0, min: 0, max: 0.1 }),
+    /** Acetylcholine rises with tool use. Default 0 in [0, 0.1]. */
+    acetylcholine: Object.freeze({ default: 0, min: 0, max: 0.1 }),
+  }),
+  /** SPEC §5: `lr_base = 0.05`. */
+  lr_base: 0.05,
+  /** SPEC §5: r̄ is an EMA with rate 0.2 (an effective memory of about 5 learned iterations), scaled by f/f₀ like lr_eff. */
+  baseline_rate: 0.2,
+  /**
+   * r̄ of a fresh capsule: 1.0 — the reward of a neutral iteration (quality 0.5, every tool succeeded
+   * or none ran, no penalty). A 0 start would make every early iteration look much better than expected
+   * (advantage ≈ +1) and push γ, μ and ν to their lower bounds before the baseline catches up.
+   */
+  initial_reward_baseline: 1.0,
+  /** SPEC §5: learn only when salience > 0.3. */
+  learn_threshold: 0.3,
+  /** SPEC §5: salience = 0.5·novelty + 0.5·|a|. */
+  salience_novelty_weight: 0.5,
+  /** SPEC §5: salience = 0.5·novelty + 0.5·|a|. */
+  salience_advantage_weight: 0.5,
+  /** SPEC §5: `lr_eff = lr_base · clamp(0.5 + dopamine, 0.5, 1.2)`. */
+  dopamine_factor_min: 0.5,
+  /** SPEC §5: `lr_eff = lr_base · clamp(0.5 + dopamine, 0.5, 1.2)`. */
+  dopamine_factor_max: 1.2,
+  /** τ decay is off by default. */
+  tau_decay: 0,
+  reward: Object.freeze({
+    /** SPEC §5: `+ 0.5 · tool_success_rate`. */
+    tool_success_weight: 0.5,
+    /** The first 2 s of an iteration are free. */
+    latency_free_s: 2,
+    /** 0.02 per second beyond the free time… */
+    latency_penalty_per_s: 0.02,
+    /** …capped at 0.2 (reached at 12 s). */
+    latency_penalty_max: 0.2,
+    /** The first 4,000 tokens (prompt + completion) of an iteration are free. */
+    cost_free_tokens: 4000,
+    /** 0.02 per 1,000 tokens beyond the free amount… */
+    cost_penalty_per_1k_tokens: 0.02,
+    /** …capped at 0.2 (reached at 14,000 tokens). */
+    cost_penalty_max: 0.2,
+  }),
+  neuromodulator_rules: Object.freeze({
+    /** SPEC §5: dopamine = clamp(0.4 + (conf − 0.5)·0.2). */
+    dopamine_base: 0.4,
+    /** SPEC §5: dopamine = clamp(0.4 + (conf − 0.5)·0.2). */
+    dopamine_slope: 0.2,
+    /** SPEC §5: serotonin = clamp(0.5 + (conf − 0.5)·0.1). */
+    serotonin_base: 0.5,
+    /** SPEC §5: serotonin = clamp(0.5 + (conf − 0.5)·0.1). */
+    serotonin_slope: 0.1,
+    /** SPEC §5: norepinephrine +0.01 when the iteration took more than 5 s. */
+    norepinephrine_latency_ms: 5000,
+    /** SPEC §5: norepinephrine +0.01 when the iteration took more than 5 s. */
+    norepinephrine_step: 0.01,
+    /** SPEC §5: acetylcholine +0.01 when tools ran. */
+    acetylcholine_step: 0.01,
+    /** SPEC §5: otherwise each decays 10% (×0.9). */
+    decay_factor: 0.9,
+  }),
+  /** A memory's recency halves every 7 days. */
+  recency_half_life_s: 7 * 24 * 3600,
+  /** τ does not drive the sampling temperature unless a capsule asks for it. */
+  tau_drives_temperature: false,
+}) as LearningConfig;

@@ -1,0 +1,162 @@
+import { z } from 'zod';
+import { neuromodulatorNames, weightNames } from '../../ports/learning.js';
+import { SomaError } from '../../shared/errors.js';
+import { learningConstants, type LearningConfig } from './learning-constants.js';
+
+const finite = z.number();
+const nonNegative = z.number().min(0);
+const positive = z.number().gt(0);
+const unit = z.number().min(0).max(1);
+
+const weightRuleOverride = z.strictObject({
+  default: finite.optional(),
+  min: finite.optional(),
+  max: finite.optional(),
+  gain: finite.optional(),
+});
+
+const rangeOverride = z.strictObject({
+  default: finite.optional(),
+  min: finite.optional(),
+  max: finite.optional(),
+});
+
+const weightsOverride = z.strictObject({
+  alpha: weightRuleOverride.optional(),
+  beta: weightRuleOverride.optional(),
+  gamma: weightRuleOverride.optional(),
+  tau: weightRuleOverride.optional(),
+  lambda: weightRuleOverride.optional(),
+  mu: weightRuleOverride.optional(),
+  nu: weightRuleOverride.optional(),
+});
+
+const neuromodulatorsOverride = z.strictObject({
+  dopamine: rangeOverride.optional(),
+  serotonin: rangeOverride.optional(),
+  norepinephrine: rangeOverride.optional(),
+  acetylcholine: rangeOverride.optional(),
+});
+
+/** Schema of a capsule's `learning_config` jsonb: every field optional, unknown fields rejected. */
+export const learningConfigOverridesSchema = z.strictObject({
+  weights: weightsOverride.optional(),
+  neuromodulators: neuromodulatorsOverride.optional(),
+  lr_base: nonNegative.optional(),
+  baseline_rate: z.number().gt(0).max(1).optional(),
+  initial_reward_baseline: finite.optional(),
+  learn_threshold: finite.optional(),
+  salience_novelty_weight: nonNegative.optional(),
+  salience_advantage_weight: nonNegative.optional(),
+  dopamine_factor_min: positive.optional(),
+  dopamine_factor_max: positive.optional(),
+  tau_decay: z.number().min(0).lt(1).optional(),
+  reward: z
+    .strictObject({
+      tool_success_weight: nonNegative.optional(),
+      latency_free_s: nonNegative.optional(),
+      latency_penalty_per_s: nonNegative.optional(),
+      latency_penalty_max: nonNegative.optional(),
+      cost_free_tokens: nonNegative.optional(),
+      cost_penalty_per_1k_tokens: nonNegative.optional(),
+      cost_penalty_max: nonNegative.optional(),
+    })
+    .optional(),
+  neuromodulator_rules: z
+    .strictObject({
+      dopamine_base: finite.optional(),
+      dopamine_slope: finite.optional(),
+      serotonin_base: finite.optional(),
+      serotonin_slope: finite.optional(),
+      norepinephrine_latency_ms: nonNegative.optional(),
+      norepinephrine_step: nonNegative.optional(),
+      acetylcholine_step: nonNegative.optional(),
+      decay_factor: unit.optional(),
+    })
+    .optional(),
+  recency_half_life_s: positive.optional(),
+  tau_drives_temperature: z.boolean().optional(),
+});
+
+/** The `learning_config` jsonb a capsule may carry (all fields optional). */
+export type LearningConfigOverrides = z.infer<typeof learningConfigOverridesSchema>;
+
+/**
+ * Merges a capsule's `learning_config` jsonb over {@link learningConstants}.
+ * `null`/`undefined` mean "no overrides". Invalid input throws `SomaError('VALIDATION_FAILED')`
+ * whose message names every offending field (e.g. `learning_config.weights.alpha.min: …`).
+ */
+export function resolveLearningConfig(overrides: unknown): LearningConfig {
+  if (overrides === null || overrides === undefined) return cloneConfig(learningConstants);
+  const parsed = learningConfigOverridesSchema.safeParse(overrides);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${fieldPath(issue.path)}: ${issue.message}`);
+    throw invalid(problems, parsed.error.issues);
+  }
+  const o = parsed.data;
+  const base = learningConstants;
+  const config: LearningConfig = {
+    weights: {
+      alpha: { ...base.weights.alpha, ...o.weights?.alpha },
+      beta: { ...base.weights.beta, ...o.weights?.beta },
+      gamma: { ...base.weights.gamma, ...o.weights?.gamma },
+      tau: { ...base.weights.tau, ...o.weights?.tau },
+      lambda: { ...base.weights.lambda, ...o.weights?.lambda },
+      mu: { ...base.weights.mu, ...o.weights?.mu },
+      nu: { ...base.weights.nu, ...o.weights?.nu },
+    },
+    neuromodulators: {
+      dopamine: { ...base.neuromodulators.dopamine, ...o.neuromodulators?.dopamine },
+      serotonin: { ...base.neuromodulators.serotonin, ...o.neuromodulators?.serotonin },
+      norepinephrine: { ...base.neuromodulators.norepinephrine, ...o.neuromodulators?.norepinephrine },
+      acetylcholine: { ...base.neuromodulators.acetylcholine, ...o.neuromodulators?.acetylcholine },
+    },
+    lr_base: o.lr_base ?? base.lr_base,
+    baseline_rate: o.baseline_rate ?? base.baseline_rate,
+    initial_reward_baseline: o.initial_reward_baseline ?? base.initial_reward_baseline,
+    learn_threshold: o.learn_threshold ?? base.learn_threshold,
+    salience_novelty_weight: o.salience_novelty_weight ?? base.salience_novelty_weight,
+    salience_advantage_weight: o.salience_advantage_weight ?? base.salience_advantage_weight,
+    dopamine_factor_min: o.dopamine_factor_min ?? base.dopamine_factor_min,
+    dopamine_factor_max: o.dopamine_factor_max ?? base.dopamine_factor_max,
+    tau_decay: o.tau_decay ?? base.tau_decay,
+    reward: { ...base.reward, ...o.reward },
+    neuromodulator_rules: { ...base.neuromodulator_rules, ...o.neuromodulator_rules },
+    recency_half_life_s: o.recency_half_life_s ?? base.recency_half_life_s,
+    tau_drives_temperature: o.tau_drives_temperature ?? base.tau_drives_temperature,
+  };
+
+  const problems: string[] = [];
+  for (const name of weightNames) {
+    const rule = config.weights[name];
+    if (rule.min > rule.max) problems.push(`learning_config.weights.${name}: min ${rule.min} is above max ${rule.max}`);
+    else if (rule.default < rule.min || rule.default > rule.max) {
+      problems.push(`learning_config.weights.${name}.default: ${rule.default} is outside [${rule.min}, ${rule.max}]`);
+    }
+  }
+  if (config.weights.tau.min <= 0) problems.push(`learning_config.weights.tau.min: must be above 0 (τ divides the recall scores)`);
+  for (const name of neuromodulatorNames) {
+    const range = config.neuromodulators[name];
+    if (range.min > range.max) problems.push(`learning_config.neuromodulators.${name}: min ${range.min} is above max ${range.max}`);
+    else if (range.default < range.min || range.default > range.max) {
+      problems.push(`learning_config.neuromodulators.${name}.default: ${range.default} is outside [${range.min}, ${range.max}]`);
+    }
+  }
+  if (config.dopamine_factor_min > config.dopamine_factor_max) {
+    problems.push(`learning_config.dopamine_factor_min: ${config.dopamine_factor_min} is above dopamine_factor_max ${config.dopamine_factor_max}`);
+  }
+  if (problems.length > 0) throw invalid(problems, problems);
+  return config;
+}
+
+function fieldPath(path: readonly PropertyKey[]): string {
+  return ['learning_config', ...path.map(String)].join('.');
+}
+
+function invalid(problems: string[], details: unknown): SomaError {
+  return new SomaError('VALIDATION_FAILED', `Invalid learning_config — ${problems.join('; ')}`, { details });
+}
+
+function cloneConfig(config: LearningConfig): LearningConfig {
+  return structuredClone(config);
+}
