@@ -70,8 +70,13 @@ fetch_jars() {
 </project>
 POM
   rm -rf "$LIBS_DIR.tmp"
-  mvn -B -q -Dstyle.color=never -f "$KAFKA_DIR/pom.xml" -Dmaven.repo.local="$CACHE_DIR/maven" \
-    dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$LIBS_DIR.tmp" >&2
+  # Maven's local repository lives under .cache too, so every download stays in the clone's cache.
+  if ! mvn -B -f "$KAFKA_DIR/pom.xml" -Dmaven.repo.local="$CACHE_DIR/maven" \
+    dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$LIBS_DIR.tmp" \
+    >"$KAFKA_DIR/mvn.log" 2>&1; then
+    tail -n 40 "$KAFKA_DIR/mvn.log" >&2
+    die "mvn could not fetch Kafka's jars (full log: $KAFKA_DIR/mvn.log)"
+  fi
   [[ -f "$LIBS_DIR.tmp/kafka_2.13-$KAFKA_VERSION.jar" && -f "$LIBS_DIR.tmp/log4j-core-$LOG4J_VERSION.jar" ]] ||
     die "expected kafka_2.13-$KAFKA_VERSION.jar and log4j-core-$LOG4J_VERSION.jar (set LOG4J_VERSION to the log4j Kafka uses)"
   echo "$stamp" >"$LIBS_DIR.tmp/.version"

@@ -28,8 +28,9 @@ install_postgres() {
   pg_bin_dir >/dev/null || die "PostgreSQL installed but no initdb under /usr/lib/postgresql/*/bin"
 }
 
+# From / so the postgres user never needs access to the caller's working directory.
 as_postgres() {
-  runuser -u postgres -- "$@"
+  (cd / && runuser -u postgres -- "$@")
 }
 
 # The cluster must be reachable by the postgres user. A clone under a private directory (such as

@@ -6,14 +6,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 if ! command -v promtool >/dev/null; then
   log "installing promtool (Debian package prometheus)"
-  # policy-rc.d exit 101: install the package without starting a Prometheus server.
-  policy=/usr/sbin/policy-rc.d
-  created_policy=0
-  if [[ ! -e "$policy" ]]; then
-    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && created_policy=1
-  fi
-  trap '[[ $created_policy == 1 ]] && rm -f "$policy"' EXIT
-  apt_install prometheus
+  apt_install prometheus   # without starting the Prometheus server it ships
 fi
 command -v promtool >/dev/null || die "prometheus is installed but promtool is not on PATH"
 command -v promtool

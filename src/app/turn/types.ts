@@ -1,0 +1,131 @@
+import type { ExitReason, IterationDecision } from '../../core/turn/index.js';
+import type { ChatModel, LlmOutput, ToolCall } from '../../ports/chat-model.js';
+import type { LearnedState, Neuromodulators, TurnMetrics, Weights } from '../../ports/learning.js';
+import type { Clock } from '../../ports/clock.js';
+import type { ToolContext, ToolOutcome, ToolSet } from '../../ports/tools.js';
+import type { HistoryMessage } from '../../core/context/index.js';
+
+/** How the learning step of one iteration went. */
+export type LearnResult =
+  | {
+      status: 'applied' | 'gated';
+      before: LearnedState;
+      after: LearnedState;
+      reward: number;
+      advantage: number;
+      seq?: number;
+    }
+  | { status: 'skipped'; reason: string };
+
+/** Learns from one iteration: the live brain, or a pure recomputation in replay. */
+export interface Learner {
+  learn(input: { iteration: number; metrics: TurnMetrics; signal?: AbortSignal }): Promise<LearnResult>;
+}
+
+/** A memory recalled for the turn, as recorded in the iteration's metadata. */
+export interface RecalledForTurn {
+  key: string;
+  content: string;
+  score: number;
+}
+
+/** Everything stored about one iteration (the `rlm_iterations` row). */
+export interface IterationRecord {
+  iteration: number;
+  content: string;
+  llmOutput: LlmOutput;
+  model: string;
+  confidence: number | null;
+  convergenceScore: number;
+  exitReason: IterationDecision;
+  weightsBefore: Weights;
+  weightsAfter: Weights;
+  weightDeltas: Weights;
+  neuromodulatorsBefore: Neuromodulators;
+  neuromodulatorsAfter: Neuromodulators;
+  toolCalls: ToolCall[];
+  toolResults: ToolOutcome[];
+  promptTokens: number;
+  completionTokens: number;
+  latencyMs: number;
+  startedAt: Date;
+  completedAt: Date;
+  metadata: IterationMetadata;
+}
+
+export interface IterationMetadata {
+  learning: 'applied' | 'gated' | 'skipped';
+  learning_error?: string;
+  learning_seq?: number;
+  reward?: number;
+  advantage?: number;
+  /** The state the learning step started from (the previous history row's `*_after`). */
+  learning_before?: LearnedState;
+  metrics: TurnMetrics;
+  stability: number | null;
+  tool_success_rate: number;
+  loop: { repeated_tool_call: boolean; repeated_draft: boolean };
+  memories: RecalledForTurn[];
+  context: Record<string, number>;
+  degraded: boolean;
+  policy_decisions: { call_id: string; tool: string; allow: boolean; engine: string; reason?: string }[];
+}
+
+/** Receives the turn's progress: streaming callbacks and the durable save of each iteration. */
+export interface TurnSink {
+  iterationStarted(iteration: number): void;
+  delta(iteration: number, text: string): void;
+  toolCall(iteration: number, call: ToolCall): void;
+  toolResult(iteration: number, outcome: ToolOutcome): void;
+  /** Stores the iteration and its event atomically; the loop waits for it. */
+  saveIteration(record: IterationRecord): Promise<void>;
+  iterationCompleted(record: IterationRecord): void;
+}
+
+export interface TurnSettings {
+  minIterations: number;
+  maxIterations: number;
+  threshold: number;
+  tokenBudget: number;
+  /** Milliseconds the turn may take. */
+  deadlineMs: number;
+  contextTokens: number;
+  temperature?: number;
+  degraded: boolean;
+  memoryOff: boolean;
+}
+
+export interface TurnLoopInput {
+  turnId: string;
+  tenantId: string;
+  capsuleId: string;
+  userId: string;
+  seed: number;
+  systemPrompt: string;
+  history: HistoryMessage[];
+  userMessage: string;
+  memories: RecalledForTurn[];
+  settings: TurnSettings;
+  startState: LearnedState;
+}
+
+export interface TurnLoopDeps {
+  model: ChatModel;
+  tools: Pick<ToolSet, 'definitions' | 'run'>;
+  learner: Learner;
+  clock: Clock;
+  sink: TurnSink;
+  /** Aborted when the client goes away. */
+  signal?: AbortSignal;
+  /** Runs tools with this context (the loop fills in iteration and signal). */
+  toolContext?: Omit<ToolContext, 'iteration' | 'signal'>;
+}
+
+export interface TurnLoopResult {
+  iterations: IterationRecord[];
+  exitReason: ExitReason;
+  best?: IterationRecord;
+  error?: { code: string; message: string; iteration: number };
+  tokensUsed: number;
+  toolsUsed: string[];
+}
