@@ -24,18 +24,29 @@ import { getEncoding } from 'js-tiktoken';
 import { weightNames, type LearnedState, type Weights } from '../src/ports/learning.js';
 import {
   defaultLearnedState,
+  explorationWeights,
   learningConstants,
+  resolveLearningConfig,
   learningStep,
   scoreMemories,
   selectMemoriesForLane,
   textSimilarity,
+  type LearningConfig,
   type LearningMetrics,
   type MemoryCandidate,
   type ScoredMemory,
 } from '../src/core/learning/index.js';
 
-const ITERATIONS = 500;
+const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 2000);
 const CONTROL_STEPS = 2000;
+const CONTROL_SEEDS = 40;
+/** The control fails when α's second-half mean, averaged over the seeds, sits this far from its start (2% of α's range). */
+const CONTROL_BAND = 0.1;
+/**
+ * …or when the spread of α around its start keeps growing: RMS(α − α₀) over the last quarter vs the
+ * second quarter. A random walk gives √(1750/750) ≈ 1.5; a settled band gives ≈ 1.
+ */
+const CONTROL_GROWTH = 1.25;
 const TIMING_STEPS = 100_000;
 const LANE_BUDGET = 400;
 const BASE_PROMPT_TOKENS = 1200;
@@ -260,28 +271,31 @@ interface WorldRun {
   learnedSteps: number;
 }
 
-function runWorld(world: World, offset: number, seed: number): WorldRun {
+function runWorld(world: World, offset: number, seed: number, config: LearningConfig = learningConstants, label = ''): WorldRun {
   const random = prng(seed);
   const optimum = gridOptimum(world, offset);
-  const start = defaultLearnedState();
+  const start = defaultLearnedState({ config });
   let state = start;
   const rewards: number[] = [];
   let learnedSteps = 0;
   for (let k = 0; k < ITERATIONS; k += 1) {
     const question = world.questions[Math.floor(random() * world.questions.length)]!;
-    const metrics = respond(question, laneFor(question, state.weights), random, offset);
-    const result = learningStep({ state, metrics });
+    // One turn per question: the turn's seed fixes its exploration draw, recall uses the nudged weights.
+    const turnSeed = Math.floor(random() * 2 ** 31);
+    const recallWeights = explorationWeights({ weights: state.weights, seed: turnSeed, config }).weights;
+    const metrics = { ...respond(question, laneFor(question, recallWeights), random, offset), seed: turnSeed };
+    const result = learningStep({ state, metrics, config });
     rewards.push(result.reward);
     if (result.learned) learnedSteps += 1;
     state = result.state;
   }
   return {
-    world: `${world.name} @${offset}`,
+    world: `${world.name} @${offset}${label}`,
     optimum,
     start,
     end: state,
-    firstMean: mean(rewards.slice(0, 50)),
-    lastMean: mean(rewards.slice(-50)),
+    firstMean: mean(rewards.slice(0, ITERATIONS / 10)),
+    lastMean: mean(rewards.slice(-ITERATIONS / 10)),
     expectedStart: expectedReward(world, start.weights, offset),
     expectedEnd: expectedReward(world, state.weights, offset),
     distanceStart: distance(start.weights, optimum),
@@ -290,61 +304,20 @@ function runWorld(world: World, offset: number, seed: number): WorldRun {
   };
 }
 
-/**
- * Reference only — NOT the product's step: a perturbation (REINFORCE-style) rule on α and γ, to show
- * what credit assignment would add. Each iteration recalls with α, γ nudged by ±10% of their range
- * (a Rademacher draw; in the product it would come from the turn's seed, so replay stays exact), and
- * moves them by 0.025·a·ε·range with the same advantage-against-EMA-baseline (rate 0.2, r̄₀ = 1.0).
- * The environment, questions and noise are exactly those the product step faces.
- */
-function runPerturbationReference(world: World, offset: number, seed: number): WorldRun {
-  const random = prng(seed);
-  const optimum = gridOptimum(world, offset);
-  const start = defaultLearnedState();
-  const { alpha: alphaRule, gamma: gammaRule } = learningConstants.weights;
-  const clampTo = (x: number, rule: { min: number; max: number }): number => Math.min(rule.max, Math.max(rule.min, x));
-  const alphaRange = alphaRule.max - alphaRule.min;
-  const gammaRange = gammaRule.max - gammaRule.min;
-  let weights = { ...start.weights };
-  let baseline = start.rewardBaseline;
-  const rewards: number[] = [];
-  for (let k = 0; k < ITERATIONS; k += 1) {
-    const question = world.questions[Math.floor(random() * world.questions.length)]!;
-    const epsAlpha = random() < 0.5 ? -1 : 1;
-    const epsGamma = random() < 0.5 ? -1 : 1;
-    const used = { ...weights, alpha: clampTo(weights.alpha + 0.1 * alphaRange * epsAlpha, alphaRule), gamma: clampTo(weights.gamma + 0.1 * gammaRange * epsGamma, gammaRule) };
-    const metrics = respond(question, laneFor(question, used), random, offset);
-    const reward = learningStep({ state: start, metrics }).reward;
-    const advantage = reward - baseline;
-    baseline += learningConstants.baseline_rate * advantage;
-    rewards.push(reward);
-    weights = {
-      ...weights,
-      alpha: clampTo(weights.alpha + 0.025 * advantage * epsAlpha * alphaRange, alphaRule),
-      gamma: clampTo(weights.gamma + 0.025 * advantage * epsGamma * gammaRange, gammaRule),
-    };
-  }
-  return {
-    world: `${world.name} @${offset} ref`,
-    optimum,
-    start,
-    end: { ...start, weights, rewardBaseline: baseline },
-    firstMean: mean(rewards.slice(0, 50)),
-    lastMean: mean(rewards.slice(-50)),
-    expectedStart: expectedReward(world, start.weights, offset),
-    expectedEnd: expectedReward(world, weights, offset),
-    distanceStart: distance(start.weights, optimum),
-    distanceEnd: distance(weights, optimum),
-    learnedSteps: ITERATIONS,
-  };
-}
-
 // ---------------------------------------------------------------------------------------------
 // Zero-mean control: rewards that do not depend on the weights.
 
 interface ControlRun {
   maxDeviation: Record<keyof Weights, number>;
+  /** |mean of α over the second half − α₀|: a systematic move, not the fluctuation around the start. */
+  secondHalfAlphaShift: number;
+  /** |α at the end − α at the middle|, the `gain` rule's drift check. */
   secondHalfAlphaMove: number;
+  /** Mean of α − α₀ over the second half (signed). */
+  secondHalfAlphaMean: number;
+  /** Σ(α − α₀)² over steps [¼, ½) and [¾, 1) of the run, for the stationarity check across seeds. */
+  squaredEarly: number;
+  squaredLate: number;
   hitBound: string[];
 }
 
@@ -367,13 +340,16 @@ function literalStep(state: LearnedState, metrics: LearningMetrics): LearnedStat
   return { weights, neuromodulators: result.state.neuromodulators, rewardBaseline: state.rewardBaseline + c.baseline_rate * advantage };
 }
 
-function runControl(seed: number, variant: 'as built' | 'literal'): ControlRun {
+function runControl(seed: number, variant: 'as built' | 'literal', config: LearningConfig = learningConstants): ControlRun {
   const random = prng(seed);
-  let state = defaultLearnedState();
+  let state = defaultLearnedState({ config });
   const start = state.weights;
   const maxDeviation = Object.fromEntries(weightNames.map((n) => [n, 0])) as Record<keyof Weights, number>;
   const hit = new Set<string>();
   let alphaMid = start.alpha;
+  let alphaSum = 0;
+  let squaredEarly = 0;
+  let squaredLate = 0;
   for (let k = 0; k < CONTROL_STEPS; k += 1) {
     const confidence = 0.5 + (random() * 2 - 1) * 0.3;
     const metrics: LearningMetrics = {
@@ -385,16 +361,29 @@ function runControl(seed: number, variant: 'as built' | 'literal'): ControlRun {
       completion_tokens: 200,
       novelty: random(),
       tools_used: [],
+      seed: Math.floor(random() * 2 ** 31),
     };
-    state = variant === 'as built' ? learningStep({ state, metrics }).state : literalStep(state, metrics);
+    state = variant === 'as built' ? learningStep({ state, metrics, config }).state : literalStep(state, metrics);
     for (const name of weightNames) {
       const rule = learningConstants.weights[name];
       maxDeviation[name] = Math.max(maxDeviation[name], Math.abs(state.weights[name] - start[name]));
       if (rule.gain !== 0 && (state.weights[name] <= rule.min || state.weights[name] >= rule.max)) hit.add(name);
     }
     if (k === CONTROL_STEPS / 2 - 1) alphaMid = state.weights.alpha;
+    if (k >= CONTROL_STEPS / 2) alphaSum += state.weights.alpha;
+    const d2 = (state.weights.alpha - start.alpha) ** 2;
+    if (k >= CONTROL_STEPS / 4 && k < CONTROL_STEPS / 2) squaredEarly += d2;
+    if (k >= (3 * CONTROL_STEPS) / 4) squaredLate += d2;
   }
-  return { maxDeviation, secondHalfAlphaMove: Math.abs(state.weights.alpha - alphaMid), hitBound: [...hit] };
+  return {
+    maxDeviation,
+    secondHalfAlphaShift: Math.abs(alphaSum / (CONTROL_STEPS / 2) - start.alpha),
+    secondHalfAlphaMove: Math.abs(state.weights.alpha - alphaMid),
+    secondHalfAlphaMean: alphaSum / (CONTROL_STEPS / 2) - start.alpha,
+    squaredEarly,
+    squaredLate,
+    hitBound: [...hit],
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -411,6 +400,7 @@ function timeSteps(seed: number): { p50: number; p99: number; max: number } {
     completion_tokens: Math.floor(random() * 1000),
     novelty: random(),
     tools_used: random() < 0.5 ? [] : ['calculator'],
+    seed: Math.floor(random() * 2 ** 31),
   }));
   let state = defaultLearnedState();
   for (let i = 0; i < 10_000; i += 1) state = learningStep({ state, metrics: metricsPool[i % 1024]! }).state;
@@ -429,28 +419,33 @@ function timeSteps(seed: number): { p50: number; p99: number; max: number } {
 
 const f = (x: number, digits = 3): string => x.toFixed(digits);
 
-const runs = [
-  runWorld(stableFactsWorld(11), 0.15, 101),
-  runWorld(stableFactsWorld(11), 0.45, 101),
-  runWorld(changingFactsWorld(12), 0.15, 102),
-  runWorld(changingFactsWorld(12), 0.45, 102),
+const product = learningConstants;
+const ungated = resolveLearningConfig({ learn_threshold: -1 });
+const specGain = resolveLearningConfig({ update_rule: 'gain' });
+const worlds = [
+  { world: stableFactsWorld(11), offset: 0.15, seed: 101 },
+  { world: stableFactsWorld(11), offset: 0.45, seed: 101 },
+  { world: changingFactsWorld(12), offset: 0.15, seed: 102 },
+  { world: changingFactsWorld(12), offset: 0.45, seed: 102 },
 ];
-const references = [
-  runPerturbationReference(stableFactsWorld(11), 0.15, 101),
-  runPerturbationReference(stableFactsWorld(11), 0.45, 101),
-  runPerturbationReference(changingFactsWorld(12), 0.15, 102),
-  runPerturbationReference(changingFactsWorld(12), 0.45, 102),
-];
-const control = runControl(103, 'as built');
+const runs = worlds.map(({ world, offset, seed }) => runWorld(world, offset, seed, product));
+const ungatedRuns = worlds.map(({ world, offset, seed }) => runWorld(world, offset, seed, ungated, ' ungated'));
+const gainRuns = worlds.map(({ world, offset, seed }) => runWorld(world, offset, seed, specGain, ' gain'));
+const controlSeeds = Array.from({ length: CONTROL_SEEDS }, (_, i) => 1000 + i);
+const controls = controlSeeds.map((seed) => runControl(seed, 'as built', product));
+const gainControl = runControl(103, 'as built', specGain);
 const literal = runControl(103, 'literal');
 const timing = timeSteps(104);
 
-console.log(`learning step benchmark — ${ITERATIONS} iterations per world, lane budget ${LANE_BUDGET} tokens, r̄₀ = ${learningConstants.initial_reward_baseline}\n`);
-console.log('world @offset            | optimum (α, γ) → E[r]  | start (α, γ)  E[r]  | end (α, γ)        E[r]  | reward first50 → last50 | distance start → end | learned');
+console.log(
+  `learning step benchmark — ${ITERATIONS} iterations (one per turn) per world, lane budget ${LANE_BUDGET} tokens, r̄₀ = ${product.initial_reward_baseline}, ` +
+    `rule ${product.update_rule} (exploration ${product.exploration}, prior_strength ${product.prior_strength})\n`,
+);
+console.log('world @offset              | optimum (α, γ) → E[r]  | start (α, γ)  E[r]  | end (α, γ)        E[r]  | reward first → last 10% | distance start → end | learned');
 const row = (run: WorldRun): void => {
   console.log(
     [
-      run.world.padEnd(24),
+      run.world.padEnd(26),
       `(${f(run.optimum.alpha, 2)}, ${f(run.optimum.gamma, 2)}) → ${f(run.optimum.reward)}`.padEnd(22),
       `(${f(run.start.weights.alpha, 2)}, ${f(run.start.weights.gamma, 2)}) ${f(run.expectedStart)}`.padEnd(19),
       `(${f(run.end.weights.alpha)}, ${f(run.end.weights.gamma)}) ${f(run.expectedEnd)}`.padEnd(22),
@@ -460,14 +455,27 @@ const row = (run: WorldRun): void => {
     ].join(' | '),
   );
 };
+console.log('product (perturbation rule, salience-gated):');
 for (const run of runs) row(run);
-console.log('reference, not the product: a perturbation rule on α, γ with the same baseline (see the decision note)');
-for (const run of references) row(run);
-for (const [label, run] of [['zero-mean control, as built', control], ['zero-mean control, literal reading (r̄ every step, fixed rate)', literal]] as const) {
+console.log('same rule with the salience gate off (learning_config.learn_threshold −1), for comparison:');
+for (const run of ungatedRuns) row(run);
+console.log("SPEC §5's literal fixed-gain rule (learning_config.update_rule 'gain'), for comparison:");
+for (const run of gainRuns) row(run);
+
+const worst = (pick: (run: ControlRun) => number): number => Math.max(...controls.map(pick));
+const controlHits = [...new Set(controls.flatMap((run) => run.hitBound))];
+const systematicShift = mean(controls.map((run) => run.secondHalfAlphaMean));
+const spreadGrowth = Math.sqrt(controls.reduce((s, run) => s + run.squaredLate, 0) / controls.reduce((s, run) => s + run.squaredEarly, 0));
+console.log(
+  `\nzero-mean control, product — ${CONTROL_SEEDS} seeds × ${CONTROL_STEPS} steps, confidence 0.5 ± 0.3, novelty uniform, a fresh seed per turn:\n` +
+    `  worst max |Δ| ${weightNames.map((n) => `${n} ${f(worst((run) => run.maxDeviation[n]))}`).join(', ')}\n` +
+    `  α − α₀ over the second half: mean over seeds ${f(systematicShift, 4)} (bar ±${CONTROL_BAND}), worst single seed ${f(worst((run) => run.secondHalfAlphaShift), 3)}; ` +
+    `spread growth last/second quarter ${f(spreadGrowth, 3)} (random walk ≈ 1.5, bar < ${CONTROL_GROWTH}); at a bound: ${controlHits.length === 0 ? 'none' : controlHits.join(', ')}`,
+);
+for (const [label, run] of [['zero-mean control, gain rule as built', gainControl], ['zero-mean control, gain rule read literally (r̄ every step, fixed rate)', literal]] as const) {
   console.log(
-    `\n${label} — ${CONTROL_STEPS} steps, confidence 0.5 ± 0.3, novelty uniform:\n  max |Δ| ${weightNames
-      .map((n) => `${n} ${f(run.maxDeviation[n])}`)
-      .join(', ')}; α moved ${f(run.secondHalfAlphaMove, 4)} in the second half; at a bound: ${run.hitBound.length === 0 ? 'none' : run.hitBound.join(', ')}`,
+    `${label}:\n  max |Δ| ${weightNames.map((n) => `${n} ${f(run.maxDeviation[n])}`).join(', ')}; α moved ${f(run.secondHalfAlphaMove, 4)} in the second half; ` +
+      `at a bound: ${run.hitBound.length === 0 ? 'none' : run.hitBound.join(', ')}`,
   );
 }
 console.log(`\nstep latency over ${TIMING_STEPS} steps: p50 ${f(timing.p50 * 1000, 1)} µs, p99 ${f(timing.p99 * 1000, 1)} µs, max ${f(timing.max * 1000, 1)} µs (bar: p99 < 1 ms)`);
@@ -475,14 +483,15 @@ console.log(`\nstep latency over ${TIMING_STEPS} steps: p50 ${f(timing.p50 * 100
 const failures: string[] = [];
 for (const run of runs.filter((r) => r.world.startsWith('stable-facts'))) {
   if (!(run.expectedEnd > run.expectedStart)) failures.push(`${run.world}: expected reward did not improve`);
-  if (!(run.lastMean > run.firstMean)) failures.push(`${run.world}: observed reward did not improve (last 50 vs first 50)`);
+  if (!(run.lastMean > run.firstMean)) failures.push(`${run.world}: observed reward did not improve (last vs first 10%)`);
   if (!(run.distanceEnd < run.distanceStart)) failures.push(`${run.world}: weights did not move towards the optimum`);
 }
-if (control.hitBound.length > 0) failures.push(`control: weights reached a bound (${control.hitBound.join(', ')})`);
-if (control.secondHalfAlphaMove >= 0.05) failures.push('control: α still drifting in the second half');
+if (controlHits.length > 0) failures.push(`control: weights reached a bound (${controlHits.join(', ')})`);
+if (!(Math.abs(systematicShift) < CONTROL_BAND)) failures.push(`control: α shifted systematically by ${f(systematicShift, 4)}`);
+if (!(spreadGrowth < CONTROL_GROWTH)) failures.push(`control: α's spread keeps growing (×${f(spreadGrowth, 3)})`);
 if (!(timing.p99 < 1)) failures.push('step p99 ≥ 1 ms');
 if (failures.length > 0) {
   console.error(`\nFAILED:\n  ${failures.join('\n  ')}`);
   process.exit(1);
 }
-console.log('\nOK: stable-facts improved, the control did not drift, the step is within its latency bar.');
+console.log('\nOK: stable-facts improved towards its optimum, the control did not drift, the step is within its latency bar.');

@@ -7,6 +7,7 @@
 #   scripts/kafka.sh stop    stop the broker cleanly (data is kept; start again resumes it)
 #   scripts/kafka.sh url     print the bootstrap address
 set -euo pipefail
+# shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # 4.1.x: the newest line inside the range the Node client (@platformatic/kafka) supports.

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034  # sourced; the variables are used by the scripts
 # Shared helpers for the test-service scripts. Sourced, never run on its own.
 # Every script resolves paths from its own location, so they work in any clone.
 

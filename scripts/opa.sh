@@ -3,6 +3,7 @@
 # (`go install` through the Go module proxy) into .cache/bin. Prints the binary's path last.
 # Skips the build when .cache/bin/opa already reports the pinned version.
 set -euo pipefail
+# shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 OPA_VERSION=v1.22.2

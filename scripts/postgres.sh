@@ -6,6 +6,7 @@
 #   scripts/postgres.sh stop    stop the cluster (data is kept)
 #   scripts/postgres.sh url     print the URL
 set -euo pipefail
+# shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 PG_PORT=54329
@@ -17,7 +18,7 @@ PG_DIR="$CACHE_DIR/postgres"
 
 pg_bin_dir() {
   local dir
-  dir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)"
+  dir="$(printf "%s\n" /usr/lib/postgresql/*/bin | grep -v "\*" | sort -V | tail -n 1 || true)"
   [[ -n "$dir" && -x "$dir/initdb" ]] && echo "$dir"
 }
 

@@ -2,6 +2,7 @@
 # promtool, to check the Prometheus alert rules (ops/prometheus/alerts.yml). Debian ships it in
 # the prometheus package; installed only when promtool is missing. Prints promtool's path last.
 set -euo pipefail
+# shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 if ! command -v promtool >/dev/null; then

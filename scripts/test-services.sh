@@ -6,6 +6,7 @@
 #
 # The OPA build (minutes when cold) runs in the background while the servers start.
 set -euo pipefail
+# shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 last_line() {

@@ -20,6 +20,8 @@ export interface PublishTurnMetricsResponse {
   seq?: number;
   /** The state the step started from (equals the previous history row's `*_after`). */
   before?: LearnedState;
+  /** The state after the step (weights, neuromodulators and the reward baseline). */
+  after?: LearnedState;
   reward?: number;
   advantage?: number;
   /** Whether the salience gate let the parameters move. */

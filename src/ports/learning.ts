@@ -44,4 +44,10 @@ export interface TurnMetrics {
   completion_tokens: number;
   /** 1 − similarity of the draft to the recalled memories, in [0,1]. */
   novelty: number;
+  /**
+   * The turn's seed (SPEC §3: stable hash of the turn id). Under the default `perturbation` update rule
+   * it fixes the turn's exploration draw (`explorationWeights` in core/learning), which the step needs to
+   * credit the reward to the right direction. When absent the brain uses the stable hash of `turn_id`.
+   */
+  seed?: number;
 }

@@ -198,6 +198,8 @@ export async function runTurnLoop(deps: TurnLoopDeps & { recorded?: RecordedMeas
           memories: input.memories,
           context: { ...context.used, memories_in_lane: context.memoryKeys.length },
           degraded: settings.degraded,
+          deadline_passed: deadlinePassed,
+          tokens_used: tokensUsed,
           policy_decisions: outcomes
             .filter((o) => o.policy)
             .map((o) => ({ call_id: o.callId, tool: o.name, allow: o.policy!.allow, engine: o.policy!.engine, ...(o.policy!.reason ? { reason: o.policy!.reason } : {}) })),

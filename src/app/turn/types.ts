@@ -68,6 +68,10 @@ export interface IterationMetadata {
   memories: RecalledForTurn[];
   context: Record<string, number>;
   degraded: boolean;
+  /** Whether the turn's deadline had passed when this iteration ended (recorded for replay). */
+  deadline_passed: boolean;
+  /** Tokens the turn had spent after this iteration. */
+  tokens_used: number;
   policy_decisions: { call_id: string; tool: string; allow: boolean; engine: string; reason?: string }[];
 }
 

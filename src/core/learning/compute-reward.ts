@@ -6,7 +6,7 @@ import { learningConstants, type LearningConfig } from './learning-constants.js'
 /** The metrics of one iteration that the learning step reads (a subset of {@link TurnMetrics}). */
 export type LearningMetrics = Pick<
   TurnMetrics,
-  'confidence' | 'convergence_score' | 'tool_success_rate' | 'latency_ms' | 'prompt_tokens' | 'completion_tokens' | 'novelty' | 'tools_used'
+  'confidence' | 'convergence_score' | 'tool_success_rate' | 'latency_ms' | 'prompt_tokens' | 'completion_tokens' | 'novelty' | 'tools_used' | 'seed'
 >;
 
 /** The reward and each of its terms, so a stored step can be explained. */
@@ -52,5 +52,6 @@ export function assertFiniteMetrics(metrics: LearningMetrics): void {
   const bad: string[] = fields.filter((field) => !Number.isFinite(metrics[field]));
   if (metrics.confidence !== null && !Number.isFinite(metrics.confidence)) bad.push('confidence');
   if (!Array.isArray(metrics.tools_used)) bad.push('tools_used');
+  if (metrics.seed !== undefined && !Number.isSafeInteger(metrics.seed)) bad.push('seed');
   if (bad.length > 0) throw new SomaError('VALIDATION_FAILED', `Learning metrics must be finite numbers: ${bad.join(', ')}`, { details: bad });
 }

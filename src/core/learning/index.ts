@@ -10,6 +10,7 @@ export {
   type NeuromodulatorRule,
 } from './learning-constants.js';
 export { learningStep, type LearningStepResult } from './learning-step.js';
+export { explorationWeights, explorationSigns, type Exploration } from './exploration-weights.js';
 export { nextNeuromodulators } from './next-neuromodulators.js';
 export { resolveLearningConfig, learningConfigOverridesSchema, type LearningConfigOverrides } from './resolve-learning-config.js';
 export { scoreMemories, recencyOf, type MemoryCandidate, type ScoredMemory } from './score-memories.js';

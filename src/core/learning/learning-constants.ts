@@ -11,8 +11,18 @@ export interface WeightRule {
   min: number;
   /** Upper bound, inclusive. */
   max: number;
-  /** Signed gain: how strongly, and in which direction, a positive advantage moves the weight. */
+  /**
+   * Signed gain. Rule `gain` (SPEC §5 literal): a learned step moves the weight by `lr_eff · gain · advantage`.
+   * Rule `perturbation` (default): `|gain|` scales the weight's learning rate, the sign is unused (the
+   * direction comes from the turn's exploration draw), and gain 0 means "not learned" (β, and τ which
+   * moves only by `tau_decay`).
+   */
   gain: number;
+  /**
+   * The weight's natural step unit for the `perturbation` rule: a turn recalls with the weight nudged by
+   * `± exploration · scale`, and a learned step moves it by `lr_eff · |gain| · advantage · ε · scale`.
+   */
+  scale: number;
 }
 
 /** Default and range of one neuromodulator (SPEC §5). */
@@ -68,7 +78,24 @@ export interface NeuromodulatorRule {
  * shape of the capsule's `learning_config` jsonb (every field optional there) and the SPEC's names.
  */
 export interface LearningConfig {
-  /** Default, bounds and gain of each weight. */
+  /**
+   * How learned steps move the weights. `perturbation` (default): each turn recalls with the weights
+   * nudged by a ±1 draw ε from the turn's seed (`explorationWeights`), and a learned step moves each
+   * learned weight by `lr_eff·|gain|·a·ε·scale` — the data decide the direction. `gain`: SPEC §5's
+   * literal `lr_eff·gain·a` (fixed direction; kept selectable, see docs/decisions/2026-11-24-learning-step.md).
+   */
+  update_rule: 'perturbation' | 'gain';
+  /** Size of a turn's exploration nudge, as a fraction of each weight's `scale` (0 = no exploration, so no perturbation learning). */
+  exploration: number;
+  /**
+   * `perturbation` rule: on each learned step every learned weight is also pulled back towards its
+   * default by `lr_eff · prior_strength · (p − default)`. Without it, rewards that carry no information
+   * about the weights still random-walk them (the step's noise has mean 0 but its sum grows like √n);
+   * with it they stay in a band around the default, and a real reward slope holds them where the slope
+   * balances the pull. 0 = off.
+   */
+  prior_strength: number;
+  /** Default, bounds, gain and scale of each weight. */
   weights: Record<keyof Weights, WeightRule>;
   /** Default and range of each neuromodulator. */
   neuromodulators: Record<keyof Neuromodulators, NeuromodulatorRange>;
@@ -105,21 +132,27 @@ export interface LearningConfig {
  * jsonb may override any field (see `resolveLearningConfig`).
  */
 export const learningConstants: LearningConfig = Object.freeze({
+  /** The perturbation rule: SPEC §5's fixed-gain rule cannot head towards an optimum (decision note). */
+  update_rule: 'perturbation',
+  /** A turn recalls with each learned weight nudged by ±10% of its scale (α ± 0.49, γ ± 0.1, μ ν ± 0.05). */
+  exploration: 0.1,
+  /** See the decision note for how this was chosen (control band vs. progress towards the optimum). */
+  prior_strength: 0.5,
   weights: Object.freeze({
-    /** α — weight of a memory's similarity to the query in recall. Default 1.0 in [0.1, 5], gain +1. */
-    alpha: Object.freeze({ default: 1.0, min: 0.1, max: 5, gain: 1.0 }),
+    /** α — weight of a memory's similarity to the query in recall. Default 1.0 in [0.1, 5], gain +1, scale = its range. */
+    alpha: Object.freeze({ default: 1.0, min: 0.1, max: 5, gain: 1.0, scale: 4.9 }),
     /** β — weight of a memory's stored importance in recall. Default 0.2 in [0, 1], gain 0 (not learned). */
-    beta: Object.freeze({ default: 0.2, min: 0, max: 1, gain: 0 }),
+    beta: Object.freeze({ default: 0.2, min: 0, max: 1, gain: 0, scale: 1 }),
     /** γ — weight of a memory's recency in recall. Default 0.1 in [0, 1], gain −0.5. */
-    gamma: Object.freeze({ default: 0.1, min: 0, max: 1, gain: -0.5 }),
+    gamma: Object.freeze({ default: 0.1, min: 0, max: 1, gain: -0.5, scale: 1 }),
     /** τ — softmax temperature of recall. Default 0.7 in [0.05, 2], gain 0: moves only by `tau_decay`. */
-    tau: Object.freeze({ default: 0.7, min: 0.05, max: 2, gain: 0 }),
+    tau: Object.freeze({ default: 0.7, min: 0.05, max: 2, gain: 0, scale: 1.95 }),
     /** λ — planner utility of recalled weight mass. Default 1.0 in [0.1, 5], gain +1. */
-    lambda: Object.freeze({ default: 1.0, min: 0.1, max: 5, gain: 1.0 }),
-    /** μ — planner cost per 1,024 prompt tokens of memory. Default 0.1 in [0.01, 5], gain −0.25. */
-    mu: Object.freeze({ default: 0.1, min: 0.01, max: 5, gain: -0.25 }),
-    /** ν — planner cost per 10 memories. Default 0.05 in [0.01, 5], gain −0.25. */
-    nu: Object.freeze({ default: 0.05, min: 0.01, max: 5, gain: -0.25 }),
+    lambda: Object.freeze({ default: 1.0, min: 0.1, max: 5, gain: 1.0, scale: 4.9 }),
+    /** μ — planner cost per 1,024 prompt tokens of memory. Default 0.1 in [0.01, 5], gain −0.25, scale 0.5 (its range is mostly far above useful values). */
+    mu: Object.freeze({ default: 0.1, min: 0.01, max: 5, gain: -0.25, scale: 0.5 }),
+    /** ν — planner cost per 10 memories. Default 0.05 in [0.01, 5], gain −0.25, scale 0.5. */
+    nu: Object.freeze({ default: 0.05, min: 0.01, max: 5, gain: -0.25, scale: 0.5 }),
   }),
   neuromodulators: Object.freeze({
     /** Dopamine scales the learning rate. Default 0.4 in [0.2, 0.8]. */

@@ -8,6 +8,9 @@ import { learningStep, type LearningStepResult } from './learning-step.js';
 import type { LearningMetrics } from './compute-reward.js';
 import { resolveLearningConfig } from './resolve-learning-config.js';
 
+/** SPEC §5's literal fixed-gain rule, still selectable per capsule. */
+const gainRule = resolveLearningConfig({ update_rule: 'gain' });
+
 const quiet: LearningMetrics = {
   confidence: 0.5,
   convergence_score: 0.5,
@@ -81,11 +84,12 @@ function atBound(state: LearnedState): string[] {
   });
 }
 
-describe('learningStep', () => {
+describe('learningStep with the gain rule (SPEC §5 literal)', () => {
   it('computes SPEC §5 steps 1–5 on a worked example', () => {
     const result = learningStep({
       state: defaultLearnedState(),
       metrics: { ...quiet, confidence: 0.9, latency_ms: 3000, prompt_tokens: 4500, completion_tokens: 500, novelty: 0.5, tools_used: ['calculator'] },
+      config: gainRule,
     });
     // r = 0.9 + 0.5·1 − 0.02·(3 − 2) − 0.02·(5000 − 4000)/1000 = 1.36; r̄ was 1.0.
     expect(result.reward).toBeCloseTo(1.36, 12);
@@ -135,7 +139,7 @@ describe('learningStep', () => {
   });
 
   it('moves the weights against their gains when the iteration was worse than expected', () => {
-    const result = learningStep({ state: defaultLearnedState(), metrics: { ...quiet, confidence: 0.1, tool_success_rate: 0 } });
+    const result = learningStep({ state: defaultLearnedState(), metrics: { ...quiet, confidence: 0.1, tool_success_rate: 0 }, config: gainRule });
     expect(result.advantage).toBeLessThan(0);
     expect(result.deltas.alpha).toBeLessThan(0);
     expect(result.deltas.gamma).toBeGreaterThan(0);
@@ -213,7 +217,7 @@ describe('learningStep', () => {
           for (let k = 0; k < 2000; k += 1) {
             const confidence = Math.min(1, Math.max(0, mean + (random() * 2 - 1) * spread));
             // Novelty independent of the reward and spread over [0, 1], so the gate opens on some steps and not others.
-            state = learningStep({ state, metrics: { ...quiet, confidence, novelty: random() } }).state;
+            state = learningStep({ state, metrics: { ...quiet, confidence, novelty: random() }, config: gainRule }).state;
             expect(atBound(state)).toEqual([]);
             if (k === 999 || k === 1999) alphaAt.push(state.weights.alpha);
           }
@@ -228,7 +232,7 @@ describe('learningStep', () => {
   it('settles under a symmetric alternating confidence', () => {
     let state = defaultLearnedState();
     for (let k = 0; k < 2000; k += 1) {
-      state = learningStep({ state, metrics: { ...quiet, confidence: k % 2 === 0 ? 0.9 : 0.1 } }).state;
+      state = learningStep({ state, metrics: { ...quiet, confidence: k % 2 === 0 ? 0.9 : 0.1 }, config: gainRule }).state;
       expect(atBound(state)).toEqual([]);
     }
     expect(state.weights.alpha).toBeGreaterThan(0.9);
@@ -243,7 +247,7 @@ describe('learningStep', () => {
         const start = defaultLearnedState();
         let state = start;
         for (const metrics of stream) {
-          state = learningStep({ state, metrics }).state;
+          state = learningStep({ state, metrics, config: gainRule }).state;
           const shift = state.rewardBaseline - start.rewardBaseline;
           for (const name of weightNames) {
             const expected = start.weights[name] + slope * learningConstants.weights[name].gain * shift;
@@ -280,7 +284,7 @@ describe('learningStep', () => {
     let result: LearningStepResult | undefined;
     const advantages: number[] = [];
     for (let k = 0; k < 500; k += 1) {
-      result = learningStep({ state, metrics: { ...quiet, confidence: 0.95 } });
+      result = learningStep({ state, metrics: { ...quiet, confidence: 0.95 }, config: gainRule });
       advantages.push(result.advantage);
       state = result.state;
     }

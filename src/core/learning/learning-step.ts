@@ -2,6 +2,7 @@ import { neuromodulatorNames, weightNames, type LearnedState, type Weights } fro
 import { SomaError } from '../../shared/errors.js';
 import { clamp } from './clamp.js';
 import { computeReward, type LearningMetrics, type Reward } from './compute-reward.js';
+import { explorationSigns } from './exploration-weights.js';
 import { learningConstants, type LearningConfig } from './learning-constants.js';
 import { nextNeuromodulators } from './next-neuromodulators.js';
 
@@ -23,29 +24,35 @@ export interface LearningStepResult {
   effectiveLearningRate: number;
   /** Per-weight change after − before (all 0 when `learned` is false). */
   deltas: Weights;
+  /** The turn's exploration draw ε the step credited (`perturbation` rule; all 0 under `gain` or without a seed). */
+  exploration: Weights;
 }
 
 /**
- * One step of the brain (SPEC §5 steps 1–5); pure and deterministic: the same state, metrics and
- * config always give bit-identical results.
+ * One step of the brain (SPEC §5 steps 1–5, with the update rule of docs/decisions/2026-11-24-learning-step.md);
+ * pure and deterministic: the same state, metrics (seed included) and config always give bit-identical results.
  *
  * 1. reward r (see `computeReward`);
  * 2. advantage a = r − r̄ (r̄ before this step);
  * 3. salience = 0.5·novelty + 0.5·|a|; learn only if salience > learn_threshold;
  * 4. if learning: lr_eff = lr_base·f with f = clamp(0.5 + dopamine, 0.5, 1.2) (dopamine before this
- *    step); p ← clamp(p + lr_eff·gain_p·a, p_min, p_max) for each weight in a fixed order, then
- *    τ ← max(τ_min, τ·(1 − tau_decay)); and r̄ ← r̄ + ρ·(r − r̄) with ρ = baseline_rate·f/f₀, where f₀
- *    is f at the default dopamine (so ρ = 0.2 at default dopamine);
+ *    step), and for each weight in a fixed order
+ *    - `perturbation` (default): p ← clamp(p + lr_eff·|gain_p|·a·ε_p·scale_p, p_min, p_max), ε the turn's
+ *      exploration draw from `metrics.seed` (`explorationSigns`; the turn recalled with p + ε·exploration·scale).
+ *      A better-than-expected turn pulls p towards the side it explored, a worse one pushes it away:
+ *      in expectation the step follows the reward's slope (a finite-difference / REINFORCE estimate).
+ *      Each learned weight is also pulled towards its default by lr_eff·prior_strength·(p − default), so
+ *      rewards that say nothing about the weights leave them in a band instead of random-walking.
+ *    - `gain` (SPEC §5 literal): p ← clamp(p + lr_eff·gain_p·a, p_min, p_max);
+ *    then τ ← max(τ_min, τ·(1 − tau_decay)); and r̄ ← r̄ + ρ·(r − r̄) with ρ = baseline_rate·f/f₀, where
+ *    f₀ is f at the default dopamine (so ρ = 0.2 at default dopamine);
  * 5. neuromodulators follow the iteration (see `nextNeuromodulators`) — on every step, gated or not:
  *    they describe what just happened, not what was learned from it.
  *
- * Why r̄ moves only on learned steps and at a rate that follows dopamine: then every learned step
- * moves p by lr_eff·gain·a = (lr_base·f₀/baseline_rate)·gain·Δr̄, so until a bound clamps,
- * p = p₀ + (lr_base·f₀/baseline_rate)·gain_p·(r̄ − r̄₀) exactly. The weights follow the baseline
- * and cannot random-walk: with the defaults α stays within [0.685, 1.1125] and γ within
- * [0.044, 0.2575] for any reward stream. Updating r̄ on every step lets gated-off advantages leak out
- * of the baseline (γ and ν random-walk to their bounds under zero-mean rewards); a fixed rate with a
- * dopamine-scaled lr_eff drifts α to a bound under alternating confidence (low, high, low, …).
+ * Why r̄ moves only on learned steps and at a rate that follows dopamine: under the `gain` rule every
+ * learned step then moves p by lr_eff·gain·a = (lr_base·f₀/baseline_rate)·gain·Δr̄, so until a bound
+ * clamps, p = p₀ + (lr_base·f₀/baseline_rate)·gain_p·(r̄ − r̄₀) exactly, and the weights cannot
+ * random-walk. Updating r̄ on every step lets gated-off advantages leak out of the baseline.
  * Both measured in docs/decisions/2026-11-24-learning-step.md.
  */
 export function learningStep({
@@ -77,10 +84,17 @@ export function learningStep({
   const before = state.weights;
   const weights: Weights = { ...before };
   const deltas: Weights = { alpha: 0, beta: 0, gamma: 0, tau: 0, lambda: 0, mu: 0, nu: 0 };
+  const exploration = explorationSigns({ seed: metrics.seed, config });
   if (learned) {
     for (const name of weightNames) {
       const rule = config.weights[name];
-      weights[name] = clamp(before[name] + effectiveLearningRate * rule.gain * advantage, rule.min, rule.max);
+      const move =
+        config.update_rule === 'gain'
+          ? effectiveLearningRate * rule.gain * advantage
+          : rule.gain === 0
+            ? 0
+            : effectiveLearningRate * (Math.abs(rule.gain) * advantage * exploration[name] * rule.scale - config.prior_strength * (before[name] - rule.default));
+      weights[name] = clamp(before[name] + move, rule.min, rule.max);
     }
     if (config.tau_decay > 0) {
       const tauRule = config.weights.tau;
@@ -100,6 +114,7 @@ export function learningStep({
     learned,
     effectiveLearningRate,
     deltas,
+    exploration,
   };
 }
 

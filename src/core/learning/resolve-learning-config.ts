@@ -13,6 +13,7 @@ const weightRuleOverride = z.strictObject({
   min: finite.optional(),
   max: finite.optional(),
   gain: finite.optional(),
+  scale: positive.optional(),
 });
 
 const rangeOverride = z.strictObject({
@@ -40,6 +41,9 @@ const neuromodulatorsOverride = z.strictObject({
 
 /** Schema of a capsule's `learning_config` jsonb: every field optional, unknown fields rejected. */
 export const learningConfigOverridesSchema = z.strictObject({
+  update_rule: z.enum(['perturbation', 'gain']).optional(),
+  exploration: unit.optional(),
+  prior_strength: nonNegative.optional(),
   weights: weightsOverride.optional(),
   neuromodulators: neuromodulatorsOverride.optional(),
   lr_base: nonNegative.optional(),
@@ -96,6 +100,9 @@ export function resolveLearningConfig(overrides: unknown): LearningConfig {
   const o = parsed.data;
   const base = learningConstants;
   const config: LearningConfig = {
+    update_rule: o.update_rule ?? base.update_rule,
+    exploration: o.exploration ?? base.exploration,
+    prior_strength: o.prior_strength ?? base.prior_strength,
     weights: {
       alpha: { ...base.weights.alpha, ...o.weights?.alpha },
       beta: { ...base.weights.beta, ...o.weights?.beta },

@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { ChatModel, LlmOutput, ModelCallOptions, ModelStreamPart, ToolCall } from '../../../ports/chat-model.js';
 import { SomaError } from '../../../shared/errors.js';
-import { countTiktokenTokens } from '../tiktoken-counter.js';
+import { countTiktokens } from '../ai-sdk/tiktoken-counter.js';
+
+const countTiktokenTokens = (text: string) => countTiktokens(text, 'o200k_base');
 
 const scriptedIteration = z.object({
   text: z.string().default(''),

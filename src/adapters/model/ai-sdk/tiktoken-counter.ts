@@ -1,0 +1,32 @@
+import { Tiktoken } from 'js-tiktoken/lite';
+import cl100kBase from 'js-tiktoken/ranks/cl100k_base';
+import o200kBase from 'js-tiktoken/ranks/o200k_base';
+
+export type TiktokenEncodingName = 'o200k_base' | 'cl100k_base';
+
+const encoders = new Map<TiktokenEncodingName, Tiktoken>();
+
+function encoderFor(name: TiktokenEncodingName): Tiktoken {
+  let encoder = encoders.get(name);
+  if (!encoder) {
+    encoder = new Tiktoken(name === 'o200k_base' ? o200kBase : cl100kBase);
+    encoders.set(name, encoder);
+  }
+  return encoder;
+}
+
+/**
+ * The tiktoken encoding that counts tokens for a remote model: `o200k_base` for the OpenAI models
+ * that use it (gpt-4o, gpt-4.1, gpt-5, o-series), `cl100k_base` for older OpenAI models and as the
+ * closest maintained approximation for Anthropic and OpenAI-compatible models.
+ */
+export function encodingForModelId(provider: string, modelId: string): TiktokenEncodingName {
+  if (provider === 'openai' && /^(gpt-4o|gpt-4\.1|gpt-4\.5|gpt-5|o\d|chatgpt-4o|gpt-oss)/.test(modelId)) return 'o200k_base';
+  return 'cl100k_base';
+}
+
+/** Counts tokens of `text` with a tiktoken encoding (the ranks load once per process). */
+export function countTiktokens(text: string, encoding: TiktokenEncodingName): number {
+  if (text.length === 0) return 0;
+  return encoderFor(encoding).encode(text, 'all').length;
+}

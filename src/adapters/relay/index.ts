@@ -1,0 +1,3 @@
+export * from './kafka-publisher.js';
+export * from './outbox-relay.js';
+export * from './retry-plan.js';

@@ -1,0 +1,2 @@
+export { replayTurn, createReplayLearner, sameValue, type ReplayReport, type ReplayDifference, type ReplayOverrides } from './replay-turn.js';
+export { createRecordedModel, type RecordedEnding } from './recorded-model.js';

@@ -1,0 +1,198 @@
+import { asc, eq } from 'drizzle-orm';
+import { tables, type Database } from '../../adapters/store/index.js';
+import { learningStep, resolveLearningConfig, type LearningConfig } from '../../core/learning/index.js';
+import type { LlmOutput } from '../../ports/chat-model.js';
+import { systemClock } from '../../ports/clock.js';
+import type { LearnedState, Neuromodulators, Weights } from '../../ports/learning.js';
+import type { ToolOutcome } from '../../ports/tools.js';
+import { SomaError } from '../../shared/errors.js';
+import { runTurnLoop, type IterationMetadata, type IterationRecord, type Learner, type LearnResult, type TurnSettings } from '../turn/index.js';
+import { createRecordedModel, type RecordedEnding } from './recorded-model.js';
+
+/** One field of one iteration that replay did not reproduce. */
+export interface ReplayDifference {
+  iteration: number | 'turn';
+  field: string;
+  recorded: unknown;
+  replayed: unknown;
+}
+
+export interface ReplayReport {
+  turn_id: string;
+  identical: boolean;
+  counterfactual: boolean;
+  recorded: { iterations: number; exit_reason: string | null; answer_iteration: number | null };
+  replayed: { iterations: number; exit_reason: string; answer_iteration: number | null; final_weights: Weights | null };
+  differences: ReplayDifference[];
+  /** Iterations whose learning started from a state another turn had moved (interleaved turns). */
+  interleaved: number[];
+}
+
+/** Counterfactual settings: loop settings by name, anything else is a learning constant. */
+export type ReplayOverrides = Record<string, number | string | boolean>;
+
+const settingKeys: Record<string, keyof TurnSettings> = {
+  threshold: 'threshold',
+  convergence_threshold: 'threshold',
+  max_iterations: 'maxIterations',
+  min_iterations: 'minIterations',
+  token_budget: 'tokenBudget',
+};
+
+/**
+ * Re-runs a recorded turn through the same loop code from its recorded inputs (start state, seed,
+ * `llm_output`s, tool results, measured latencies, the learning history's before-states) and
+ * compares every iteration's weights, neuromodulators, confidence, convergence score and exit
+ * reason exactly. With `overrides` it runs counterfactually. It never writes.
+ */
+export async function replayTurn({ database, turnId, tenantId, overrides = {} }: { database: Database; turnId: string; tenantId?: string; overrides?: ReplayOverrides }): Promise<ReplayReport> {
+  const [turn] = await database.db.select().from(tables.turns).where(eq(tables.turns.id, turnId));
+  if (!turn || (tenantId && turn.tenantId !== tenantId)) throw new SomaError('TURN_NOT_FOUND', `turn ${turnId} not found`);
+  if (turn.status === 'running') throw new SomaError('CONFLICT', `turn ${turnId} is still running`);
+  const rows = await database.db.select().from(tables.rlmIterations).where(eq(tables.rlmIterations.turnId, turnId)).orderBy(asc(tables.rlmIterations.iterationNumber));
+  const updates = await database.db.select().from(tables.learningUpdates).where(eq(tables.learningUpdates.turnId, turnId)).orderBy(asc(tables.learningUpdates.seq));
+  const counterfactual = Object.keys(overrides).length > 0;
+
+  const recordedSettings = turn.settings as TurnSettings & { learning_config?: Record<string, unknown>; reward_baseline_start?: number; model?: string };
+  const settings: TurnSettings = { ...recordedSettings };
+  const learningOverrides: Record<string, unknown> = { ...(recordedSettings.learning_config ?? {}) };
+  for (const [key, value] of Object.entries(overrides)) {
+    const setting = settingKeys[key];
+    if (setting) (settings as unknown as Record<string, unknown>)[setting] = Number(value);
+    else learningOverrides[key] = value;
+  }
+  if (settings.minIterations > settings.maxIterations) settings.minIterations = settings.maxIterations;
+  const config = resolveLearningConfig(Object.keys(learningOverrides).length === 0 ? undefined : learningOverrides);
+
+  const firstMeta = rows[0]?.metadata as IterationMetadata | undefined;
+  const startState: LearnedState = {
+    weights: turn.weightsStart as Weights,
+    neuromodulators: turn.neuromodulatorsStart as Neuromodulators,
+    rewardBaseline: recordedSettings.reward_baseline_start ?? firstMeta?.learning_before?.rewardBaseline ?? config.initial_reward_baseline,
+  };
+  const turnError = turn.error as { code: string; message: string } | null;
+  const ending: RecordedEnding =
+    turn.exitReason === 'error' && turnError ? { kind: 'error', code: turnError.code, message: turnError.message }
+    : turn.exitReason === 'cancelled' ? { kind: 'cancelled' }
+    : turn.exitReason === 'budget_exhausted' ? { kind: 'deadline' }
+    : { kind: 'none' };
+
+  const recordedBefore = new Map<number, { status: string; before?: LearnedState }>();
+  for (const row of rows) {
+    const meta = row.metadata as IterationMetadata;
+    const update = updates.find((u) => u.iterationNumber === row.iterationNumber && u.kind === 'learn');
+    const before: LearnedState | undefined = update
+      ? { weights: update.weightsBefore as Weights, neuromodulators: update.neuromodulatorsBefore as Neuromodulators, rewardBaseline: update.baselineBefore }
+      : meta.learning_before;
+    recordedBefore.set(row.iterationNumber, { status: meta.learning, ...(before ? { before } : {}) });
+  }
+
+  const learner = createReplayLearner({ config, seed: turn.seed, startState, recorded: counterfactual ? undefined : recordedBefore });
+  const replayed: IterationRecord[] = [];
+  const result = await runTurnLoop(
+    {
+      model: createRecordedModel({ id: recordedSettings.model ?? rows[0]?.model ?? 'recorded', outputs: rows.map((r) => r.llmOutput as LlmOutput), ending }),
+      tools: {
+        definitions: [],
+        run: async (calls) => {
+          const iteration = replayed.length;
+          const recordedResults = (rows[iteration]?.toolResults ?? []) as ToolOutcome[];
+          return calls.map(
+            (call) =>
+              recordedResults.find((o) => o.callId === call.callId) ?? { callId: call.callId, name: call.name, args: call.args, ok: false, outcome: 'error', error: 'no recorded result for this call', latency_ms: 0 },
+          );
+        },
+      },
+      learner,
+      clock: systemClock,
+      sink: { iterationStarted: () => undefined, delta: () => undefined, toolCall: () => undefined, toolResult: () => undefined, saveIteration: async (r) => void replayed.push(r), iterationCompleted: () => undefined },
+      recorded: {
+        latencyMs: (k) => rows[k]?.latencyMs,
+        deadlinePassed: (k) => (rows[k]?.metadata as IterationMetadata | undefined)?.deadline_passed ?? false,
+      },
+    },
+    {
+      turnId: turn.id,
+      tenantId: turn.tenantId,
+      capsuleId: turn.capsuleId,
+      userId: turn.userId,
+      seed: turn.seed,
+      systemPrompt: '',
+      history: [],
+      userMessage: '',
+      memories: firstMeta?.memories ?? [],
+      settings,
+      startState,
+    },
+  );
+
+  const differences: ReplayDifference[] = [];
+  const interleaved: number[] = [];
+  const count = Math.max(rows.length, replayed.length);
+  for (let k = 0; k < count; k++) {
+    const row = rows[k];
+    const again = replayed[k];
+    if (!row || !again) {
+      differences.push({ iteration: k, field: 'iteration', recorded: row ? 'present' : 'absent', replayed: again ? 'present' : 'absent' });
+      continue;
+    }
+    compare(differences, k, 'weights_after', row.weightsAfter, again.weightsAfter);
+    compare(differences, k, 'neuromodulators_after', row.neuromodulatorsAfter, again.neuromodulatorsAfter);
+    compare(differences, k, 'weights_before', row.weightsBefore, again.weightsBefore);
+    compare(differences, k, 'confidence', row.confidence, again.confidence);
+    compare(differences, k, 'convergence_score', row.convergenceScore, again.convergenceScore);
+    compare(differences, k, 'exit_reason', row.exitReason, again.exitReason);
+    const previous = rows[k - 1];
+    if (previous && !sameValue(previous.weightsAfter, row.weightsBefore)) interleaved.push(k);
+  }
+  compare(differences, 'turn', 'exit_reason', turn.exitReason, result.exitReason);
+  const recordedAnswer = rows.length === 0 ? null : bestIteration(rows.map((r) => ({ iteration: r.iterationNumber, content: r.content, convergenceScore: r.convergenceScore })));
+  return {
+    turn_id: turn.id,
+    identical: differences.length === 0,
+    counterfactual,
+    recorded: { iterations: rows.length, exit_reason: turn.exitReason, answer_iteration: recordedAnswer },
+    replayed: { iterations: replayed.length, exit_reason: result.exitReason, answer_iteration: result.best?.iteration ?? null, final_weights: replayed[replayed.length - 1]?.weightsAfter ?? null },
+    differences,
+    interleaved,
+  };
+}
+
+function bestIteration(drafts: { iteration: number; content: string; convergenceScore: number }[]): number | null {
+  let best: (typeof drafts)[number] | undefined;
+  for (const d of drafts) if (!best || d.convergenceScore >= best.convergenceScore) best = d;
+  return best?.iteration ?? null;
+}
+
+/**
+ * The learner of replay: the pure learning step. It starts each iteration from the before-state the
+ * capsule's history recorded for it (other turns may have learned in between), or — counterfactually —
+ * from the previous iteration's after-state. An iteration whose learning was skipped stays skipped.
+ */
+export function createReplayLearner({ config, seed, startState, recorded }: { config: LearningConfig; seed: number; startState: LearnedState; recorded?: Map<number, { status: string; before?: LearnedState }> }): Learner {
+  let state = startState;
+  return {
+    async learn({ iteration, metrics }): Promise<LearnResult> {
+      const entry = recorded?.get(iteration);
+      if (entry?.status === 'skipped') return { status: 'skipped', reason: 'skipped when recorded' };
+      const before = entry?.before ?? state;
+      const step = learningStep({ state: before, metrics: { ...metrics, seed }, config });
+      state = step.state;
+      return { status: step.learned ? 'applied' : 'gated', before, after: step.state, reward: step.reward, advantage: step.advantage };
+    },
+  };
+}
+
+function compare(out: ReplayDifference[], iteration: number | 'turn', field: string, recorded: unknown, replayed: unknown) {
+  if (!sameValue(recorded, replayed)) out.push({ iteration, field, recorded, replayed });
+}
+
+/** Exact equality of JSON-like values (numbers compared with Object.is: bit-identical). */
+export function sameValue(a: unknown, b: unknown): boolean {
+  if (typeof a === 'number' && typeof b === 'number') return Object.is(a, b);
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return a === b;
+  const ka = Object.keys(a as object).sort();
+  const kb = Object.keys(b as object).sort();
+  if (ka.length !== kb.length || ka.some((k, i) => k !== kb[i])) return false;
+  return ka.every((k) => sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}

@@ -1,0 +1,243 @@
+import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { Command, Option } from 'commander';
+import { loadConfig, ConfigError, type Config } from '../../config.js';
+import { isSomaError } from '../../shared/errors.js';
+
+/** Prints one clear line and exits 1 (configuration and start-up failures are not stack traces). */
+function fail(message: string): never {
+  process.stderr.write(`soma: ${message}\n`);
+  process.exit(1);
+}
+
+function config(overrides: Record<string, string | undefined> = {}): Config {
+  try {
+    return loadConfig({ ...process.env, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) });
+  } catch (err) {
+    if (err instanceof ConfigError) fail(err.message);
+    throw err;
+  }
+}
+
+async function guarded<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof ConfigError) fail(err.message);
+    if (isSomaError(err)) fail(`${err.code}: ${err.message}`);
+    throw err;
+  }
+}
+
+/** The API key file of the embedded set-up (`<SOMA_DATA_DIR>/api-key`), read by `soma chat`. */
+const apiKeyFile = (cfg: Config) => path.join(cfg.dataDir, 'api-key');
+
+const program = new Command('soma').description('Soma — chat agents that think in iterations and learn from every one').showHelpAfterError();
+
+program
+  .command('serve')
+  .description('serve the HTTP API (embedded PGlite, in-process brain and OPA, local model by default)')
+  .option('-p, --port <port>', 'port (default $PORT or 8080)')
+  .option('--host <host>', 'address to bind (default 0.0.0.0)')
+  .option('--no-pull', 'do not download the default local model on first run')
+  .action(async (options: { port?: string; host?: string; pull: boolean }) => {
+    const cfg = config({ PORT: options.port, HOST: options.host });
+    await guarded(async () => {
+      const started = performance.now();
+      if (options.pull && cfg.model.startsWith('local:')) await ensureLocalModel(cfg);
+      const { createSoma } = await import('../../main.js');
+      const soma = await createSoma({ config: cfg });
+      const bootstrapKey = await bootstrapEmbeddedTenant(soma, cfg);
+      const stopRelay = cfg.kafkaBrokers ? await startRelay(soma, cfg) : undefined;
+      const { port } = await soma.listen();
+      soma.logger.info({ port, driver: soma.database.driver, model: cfg.model, ready_ms: Math.round(performance.now() - started) }, `soma listening on http://localhost:${port}`);
+      if (bootstrapKey) process.stderr.write(`soma: created tenant "default"; its API key is in ${apiKeyFile(cfg)}\n`);
+      const shutdown = async () => {
+        soma.logger.info('shutting down');
+        await stopRelay?.();
+        await soma.close();
+        process.exit(0);
+      };
+      process.once('SIGINT', shutdown);
+      process.once('SIGTERM', shutdown);
+    });
+  });
+
+program
+  .command('migrate')
+  .description('run the database migrations and exit')
+  .action(async () => {
+    const cfg = config();
+    await guarded(async () => {
+      const { openDatabase } = await import('../../adapters/store/index.js');
+      const database = await openDatabase({ databaseUrl: cfg.databaseUrl, dataDir: path.join(cfg.dataDir, 'pglite') });
+      await database.migrate();
+      await database.close();
+      process.stdout.write(`migrations applied (${database.driver})\n`);
+    });
+  });
+
+program
+  .command('chat')
+  .description('interactive terminal chat with a running server (streams each turn)')
+  .option('--url <url>', 'server URL', process.env.SOMA_URL ?? 'http://localhost:8080')
+  .option('--api-key <key>', 'API key (default $SOMA_API_KEY, else <SOMA_DATA_DIR>/api-key)')
+  .option('--capsule <id>', 'capsule to talk to (default: a new "terminal chat" capsule)')
+  .option('--conversation <id>', 'continue this conversation')
+  .option('-m, --message <text>', 'send one message, print the answer and exit')
+  .action(async (options: { url: string; apiKey?: string; capsule?: string; conversation?: string; message?: string }) => {
+    const cfg = config();
+    const apiKey = options.apiKey ?? process.env.SOMA_API_KEY ?? (existsSync(apiKeyFile(cfg)) ? readFileSync(apiKeyFile(cfg), 'utf8').trim() : undefined);
+    if (!apiKey) fail('no API key: pass --api-key, set SOMA_API_KEY, or start `soma serve` once with the embedded database');
+    const { runChat } = await import('./chat-command.js');
+    try {
+      await runChat({ url: options.url, apiKey, stateFile: path.join(cfg.dataDir, 'chat.json'), capsuleId: options.capsule, conversationId: options.conversation, message: options.message });
+    } catch (err) {
+      fail((err as Error).message);
+    }
+  });
+
+const model = program.command('model').description('local models');
+model
+  .command('pull')
+  .description('download the default local model (Gemma 3 270M Q4_K_M) with a progress bar and checksum check; prints its path')
+  .option('--source <path>', 'use this GGUF file instead of downloading')
+  .action(async (options: { source?: string }) => {
+    const cfg = config();
+    await guarded(async () => {
+      const file = await pullWithProgress(cfg, options.source);
+      process.stdout.write(`${file}\n`);
+    });
+  });
+
+const admin = program.command('admin').description('administration on the configured database');
+admin
+  .command('tenant')
+  .description('tenants')
+  .command('create')
+  .description('create a tenant and print its id and first API key')
+  .requiredOption('--name <name>', 'tenant name')
+  .action(async (options: { name: string }) => {
+    const cfg = config();
+    await guarded(async () => {
+      const { openDatabase } = await import('../../adapters/store/index.js');
+      const { createTenant } = await import('../../app/tenancy.js');
+      const database = await openDatabase({ databaseUrl: cfg.databaseUrl, dataDir: path.join(cfg.dataDir, 'pglite') });
+      await database.migrate();
+      const tenant = await createTenant({ database, name: options.name });
+      await database.close();
+      process.stdout.write(`${JSON.stringify(tenant, null, 2)}\n`);
+    });
+  });
+
+program
+  .command('brain')
+  .description('the learning engine')
+  .command('serve')
+  .description('serve the brain routes alone (/v1/learning/*, /v1/memory/*)')
+  .option('-p, --port <port>', 'port (default $PORT or 8081)')
+  .action(async (options: { port?: string }) => {
+    const cfg = config({ PORT: options.port ?? process.env.PORT ?? '8081' });
+    await guarded(async () => {
+      const { serveBrain } = await import('./brain-serve.js');
+      await serveBrain(cfg);
+    });
+  });
+
+program
+  .command('relay')
+  .description('relay the outbox to Kafka (KAFKA_BROKERS) until stopped')
+  .action(async () => {
+    const cfg = config();
+    if (!cfg.kafkaBrokers) fail('KAFKA_BROKERS must be set for the relay');
+    await guarded(async () => {
+      const { createSoma } = await import('../../main.js');
+      const soma = await createSoma({ config: cfg });
+      const stop = await startRelay(soma, cfg);
+      const shutdown = async () => {
+        await stop();
+        await soma.close();
+        process.exit(0);
+      };
+      process.once('SIGINT', shutdown);
+      process.once('SIGTERM', shutdown);
+    });
+  });
+
+program
+  .command('replay')
+  .description('re-run recorded turns and compare every iteration (exit 1 on any difference)')
+  .argument('[turn_id]', 'the turn to replay')
+  .option('--conversation <id>', 'replay every turn of a conversation')
+  .option('--since <time>', 'replay every turn started since this ISO time')
+  .option('--with <key=value...>', 'counterfactual: threshold=, max_iterations=, min_iterations=, or a learning constant (e.g. lr_base=0.1); writes nothing')
+  .option('--json', 'print the report as JSON')
+  .action(async (turnId: string | undefined, options: { conversation?: string; since?: string; with?: string[]; json?: boolean }) => {
+    const cfg = config();
+    await guarded(async () => {
+      const { runReplayCommand } = await import('./replay-command.js');
+      process.exitCode = await runReplayCommand(cfg, { turnId, ...options });
+    });
+  });
+
+program.addOption(new Option('-v, --version').hideHelp()).on('option:version', () => {
+  process.stdout.write(`${JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')).version}\n`);
+  process.exit(0);
+});
+
+async function pullWithProgress(cfg: Config, source?: string): Promise<string> {
+  const { pullModel } = await import('../../adapters/model/pull/index.js');
+  const { default: cliProgress } = await import('cli-progress');
+  const bar = new cliProgress.SingleBar({ format: '{phase} [{bar}] {percentage}% {value}/{total} MB', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic);
+  let started = false;
+  const { defaultModelsDir } = await import('../../adapters/model/model-factory.js');
+  try {
+    return await pullModel({
+      source,
+      cacheDir: defaultModelsDir(cfg.modelsDir),
+      onProgress: ({ phase, receivedBytes, totalBytes }: { phase: string; receivedBytes: number; totalBytes?: number }) => {
+        if (!process.stderr.isTTY) return;
+        const mb = (n: number) => Math.round(n / 1e5) / 10;
+        if (!started) {
+          bar.start(mb(totalBytes ?? 0), 0, { phase });
+          started = true;
+        }
+        bar.setTotal(mb(totalBytes ?? receivedBytes));
+        bar.update(mb(receivedBytes), { phase });
+      },
+    });
+  } finally {
+    if (started) bar.stop();
+  }
+}
+
+/** `npm start` pulls the default model on first run; a missing custom model file is an error. */
+async function ensureLocalModel(cfg: Config): Promise<void> {
+  const { resolveLocalModelPath } = await import('../../adapters/model/model-factory.js');
+  const file = resolveLocalModelPath(cfg.model, cfg.modelsDir);
+  if (existsSync(file)) return;
+  const { defaultModelSpec } = await import('../../adapters/model/pull/index.js');
+  if (path.basename(file) !== defaultModelSpec.fileName) fail(`model file ${file} not found`);
+  process.stderr.write('soma: first run — fetching the default local model (once)\n');
+  await pullWithProgress(cfg);
+}
+
+/** On an empty embedded database, creates tenant "default" and stores its key for `soma chat`. */
+async function bootstrapEmbeddedTenant(soma: Awaited<ReturnType<typeof import('../../main.js')['createSoma']>>, cfg: Config): Promise<boolean> {
+  if (soma.database.driver !== 'pglite') return false;
+  const { tables } = await import('../../adapters/store/index.js');
+  const [existing] = await soma.database.db.select({ id: tables.tenants.id }).from(tables.tenants).limit(1);
+  if (existing) return false;
+  const { createTenant } = await import('../../app/tenancy.js');
+  const tenant = await createTenant({ database: soma.database, name: 'default' });
+  mkdirSync(cfg.dataDir, { recursive: true });
+  writeFileSync(apiKeyFile(cfg), `${tenant.api_key}\n`, { mode: 0o600 });
+  return true;
+}
+
+async function startRelay(soma: Awaited<ReturnType<typeof import('../../main.js')['createSoma']>>, cfg: Config): Promise<() => Promise<void>> {
+  const { startOutboxRelay } = await import('./relay-start.js');
+  return startOutboxRelay(soma, cfg);
+}
+
+await program.parseAsync(process.argv);

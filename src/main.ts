@@ -1,0 +1,126 @@
+/**
+ * The composition root: reads the configuration, builds every adapter and hands them to the use
+ * cases and entry points. The only module that imports everything.
+ */
+import { serve, type ServerType } from '@hono/node-server';
+import { pino, type Logger as PinoLogger } from 'pino';
+import { createBrainRoutes } from './entry/http/brain-routes.js';
+import { createLearningRoutes } from './entry/http/learning-routes.js';
+import { createHttpApp } from './entry/http/app.js';
+import { createLocalBrain, createHttpBrain } from './adapters/brain/index.js';
+import { createMetrics, type Metrics } from './adapters/metrics/index.js';
+import { createModelFactory } from './adapters/model/model-factory.js';
+import { createOpaHttpPolicy, createOpaWasmPolicy } from './adapters/policy/index.js';
+import { openDatabase, type Database } from './adapters/store/index.js';
+import { createToolRunner } from './adapters/tools/index.js';
+import type { AppContext } from './app/context.js';
+import type { ModelFactory } from './app/model-router.js';
+import { recoverInterruptedTurns } from './app/send-message.js';
+import { HealthMonitor } from './core/health/index.js';
+import type { Config } from './config.js';
+import type { Brain } from './ports/brain.js';
+import { systemClock, type Clock } from './ports/clock.js';
+import type { PolicyEngine } from './ports/tools.js';
+import path from 'node:path';
+
+export interface Soma {
+  config: Config;
+  ctx: AppContext;
+  app: ReturnType<typeof createHttpApp>;
+  database: Database;
+  metrics: Metrics;
+  logger: PinoLogger;
+  /** Starts the HTTP server; resolves once it listens. */
+  listen(options?: { port?: number; host?: string }): Promise<{ server: ServerType; port: number }>;
+  close(): Promise<void>;
+}
+
+export interface CreateSomaOptions {
+  config: Config;
+  clock?: Clock;
+  logger?: PinoLogger;
+  /** Replace the model factory (tests). */
+  models?: ModelFactory;
+  /** Replace the brain (tests). */
+  brain?: Brain;
+  /** Run migrations on start (default true). */
+  migrate?: boolean;
+}
+
+export async function createSoma({ config, clock = systemClock, logger, models, brain, migrate = true }: CreateSomaOptions): Promise<Soma> {
+  const log = logger ?? pino({ level: config.logLevel, base: { service: 'soma' } });
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: path.join(config.dataDir, 'pglite') });
+  const closers: (() => Promise<unknown>)[] = [() => database.close()];
+  try {
+    if (migrate) await database.migrate();
+    const metrics = createMetrics({ defaultMetrics: true });
+    const health = new HealthMonitor();
+    health.report('database', true);
+
+    const theBrain =
+      brain ??
+      (config.brainUrl
+        ? createHttpBrain({ url: config.brainUrl, token: config.adminToken, timeoutMs: config.brainTimeoutMs })
+        : createLocalBrain({ database, clock, metrics }));
+
+    const policy: PolicyEngine = config.opaUrl ? createOpaHttpPolicy({ url: config.opaUrl }) : await createOpaWasmPolicy({});
+    const toolRunner = createToolRunner({ policy, clock, recallFor: (scope) => (query) => theBrain.recall(scope, query), metrics });
+    const modelFactory = models ?? createModelFactory({ modelsDir: config.modelsDir, openaiBaseUrl: config.openaiBaseUrl, openaiApiKey: config.openaiApiKey, anthropicApiKey: config.anthropicApiKey, contextTokens: config.contextTokens });
+    if ('closeAll' in modelFactory) closers.push(() => (modelFactory as { closeAll(): Promise<void> }).closeAll());
+
+    const ctx: AppContext = {
+      database,
+      brain: theBrain,
+      models: modelFactory,
+      toolRunner,
+      clock,
+      health,
+      metrics,
+      logger: log,
+      settings: {
+        defaultModel: config.model,
+        rlm: config.rlm,
+        turnTokenBudget: config.turnTokenBudget,
+        turnDeadlineMs: config.turnDeadlineMs,
+        contextTokens: config.contextTokens,
+        brainTimeoutMs: config.brainTimeoutMs,
+      },
+    };
+
+    // Turns a dead process left running: on the embedded database nobody else can be running them.
+    const recovered = await recoverInterruptedTurns(ctx, { olderThanMs: database.driver === 'pglite' ? -1 : config.turnDeadlineMs + 60_000 });
+    if (recovered > 0) log.warn({ recovered }, 'marked turns left running by a stopped process as interrupted');
+
+    const app = createHttpApp({
+      ctx,
+      adminToken: config.adminToken,
+      metricsRegistry: metrics.registry,
+      readiness: { database: () => database.ping() },
+      mount: (root) => {
+        if (!config.brainUrl) root.route('/', createBrainRoutes({ brain: theBrain }));
+        root.route('/', createLearningRoutes({ database, brain: theBrain, clock }));
+      },
+    });
+
+    return {
+      config,
+      ctx,
+      app,
+      database,
+      metrics,
+      logger: log,
+      listen: ({ port = config.port, host = config.host } = {}) =>
+        new Promise((resolve, reject) => {
+          const server = serve({ fetch: app.fetch, port, hostname: host }, (info) => resolve({ server, port: info.port }));
+          server.once('error', reject);
+          closers.unshift(() => new Promise<void>((done) => server.close(() => done())));
+        }),
+      close: async () => {
+        for (const close of closers) await close().catch((err) => log.warn({ err }, 'shutdown step failed'));
+      },
+    };
+  } catch (err) {
+    await database.close().catch(() => undefined);
+    throw err;
+  }
+}
