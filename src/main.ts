@@ -45,12 +45,14 @@ export interface CreateSomaOptions {
   brain?: Brain;
   /** Run migrations on start (default true). */
   migrate?: boolean;
+  /** Use this database instead of opening the configured one (tests); it is not closed by `close()`. */
+  database?: Database;
 }
 
-export async function createSoma({ config, clock = systemClock, logger, models, brain, migrate = true }: CreateSomaOptions): Promise<Soma> {
+export async function createSoma({ config, clock = systemClock, logger, models, brain, migrate = true, database: given }: CreateSomaOptions): Promise<Soma> {
   const log = logger ?? pino({ level: config.logLevel, base: { service: 'soma' } });
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: path.join(config.dataDir, 'pglite') });
-  const closers: (() => Promise<unknown>)[] = [() => database.close()];
+  const database = given ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: path.join(config.dataDir, 'pglite') }));
+  const closers: (() => Promise<unknown>)[] = given ? [] : [() => database.close()];
   try {
     if (migrate) await database.migrate();
     const metrics = createMetrics({ defaultMetrics: true });
@@ -120,7 +122,7 @@ export async function createSoma({ config, clock = systemClock, logger, models, 
       },
     };
   } catch (err) {
-    await database.close().catch(() => undefined);
+    if (!given) await database.close().catch(() => undefined);
     throw err;
   }
 }

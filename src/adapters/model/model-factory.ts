@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { ModelFactory } from '../../app/model-router.js';
 import type { ChatModel, ModelCapabilities } from '../../ports/chat-model.js';
@@ -7,6 +6,13 @@ import { SomaError } from '../../shared/errors.js';
 import { createAiSdkModel } from './ai-sdk/index.js';
 import { createLlamaCppModel } from './llama-cpp/index.js';
 import { createScriptedModel } from './scripted/index.js';
+import { defaultModelsDir as modelsDirFromEnv } from './pull/index.js';
+
+/** Cache folder of local models: the configured one, else `$SOMA_MODELS_DIR`, else `$XDG_CACHE_HOME/soma/models`. */
+export function defaultModelsDir(modelsDir?: string): string {
+  return modelsDir ? path.resolve(modelsDir) : modelsDirFromEnv();
+}
+
 
 export interface ModelFactoryOptions {
   modelsDir?: string;
@@ -15,13 +21,6 @@ export interface ModelFactoryOptions {
   anthropicApiKey?: string;
   /** Context window for local models. */
   contextTokens?: number;
-}
-
-/** Default cache folder of local models: `$SOMA_MODELS_DIR`, else `$XDG_CACHE_HOME/soma/models`. */
-export function defaultModelsDir(modelsDir?: string): string {
-  if (modelsDir) return path.resolve(modelsDir);
-  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-  return path.join(base, 'soma', 'models');
 }
 
 /** The GGUF file of a `local:` spec: an existing path, else `<modelsDir>/<name>.gguf`. */

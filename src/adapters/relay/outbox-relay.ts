@@ -49,6 +49,11 @@ export interface OutboxRelayOptions {
   /** Topic to publish to: default the row's `topic`; a string replaces it, a function maps it (tests use unique topics). */
   topic?: string | ((rowTopic: string) => string);
   pendingRefreshMs?: number;
+  /**
+   * PGlite runs no autovacuum, so without fresh statistics its planner sorts the whole backlog on
+   * every claim. With a backlog, the relay runs `ANALYZE outbox_messages` at most this often there.
+   */
+  analyzeIntervalMs?: number;
 }
 
 export interface RelayRunResult {
@@ -113,9 +118,19 @@ export function createOutboxRelay({
   leaseMs = 30_000,
   topic,
   pendingRefreshMs = 1_000,
+  analyzeIntervalMs = 60_000,
 }: OutboxRelayOptions): OutboxRelay {
   const topicOf = (rowTopic: string) => (typeof topic === 'function' ? topic(rowTopic) : (topic ?? rowTopic));
   let lastPendingRefresh = Number.NEGATIVE_INFINITY;
+  let lastAnalyze = Number.NEGATIVE_INFINITY;
+
+  async function analyzeBacklog(): Promise<void> {
+    if (database.driver !== 'pglite') return;
+    const now = clock.now();
+    if (now - lastAnalyze < analyzeIntervalMs) return;
+    lastAnalyze = now;
+    await database.query(sql`ANALYZE outbox_messages`);
+  }
 
   const claimColumns = sql`id, seq, topic, partition_key, event_type, payload::text AS value, headers, attempts,
     extract(epoch from created_at) * 1000 AS created_ms`;
@@ -259,6 +274,7 @@ export function createOutboxRelay({
       logger.warn({ failed: outcome.failed.length, err: outcome.failed[0]?.error.message }, 'publishing outbox rows to Kafka failed; will retry');
     }
     await refreshPending(claimed < batchSize || dead > 0);
+    if (claimed === batchSize) await analyzeBacklog();
     return {
       claimed,
       published: outcome.published.length,

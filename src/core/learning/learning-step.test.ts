@@ -7,6 +7,7 @@ import { learningConstants } from './learning-constants.js';
 import { learningStep, type LearningStepResult } from './learning-step.js';
 import type { LearningMetrics } from './compute-reward.js';
 import { resolveLearningConfig } from './resolve-learning-config.js';
+import { explorationSigns, explorationWeights } from './exploration-weights.js';
 
 /** SPEC §5's literal fixed-gain rule, still selectable per capsule. */
 const gainRule = resolveLearningConfig({ update_rule: 'gain' });
@@ -43,6 +44,7 @@ const metricsArbitrary: fc.Arbitrary<LearningMetrics> = fc.record({
   completion_tokens: fc.integer({ min: -10, max: 50_000 }),
   novelty: fc.double({ min: -1, max: 2, noNaN: true }),
   tools_used: fc.array(fc.constantFrom('calculator', 'http_fetch'), { maxLength: 3 }),
+  seed: fc.option(fc.integer({ min: 0, max: 2 ** 31 - 1 }), { nil: undefined }),
 });
 
 const stateArbitrary: fc.Arbitrary<LearnedState> = fc.record({
@@ -296,5 +298,134 @@ describe('learningStep with the gain rule (SPEC §5 literal)', () => {
     expect(state.weights.alpha).toBeLessThan(1.2);
     expect(state.weights.gamma).toBeGreaterThan(0.04);
     expect(Math.abs(result!.deltas.alpha)).toBeLessThan(1e-9);
+  });
+});
+
+describe('learningStep with the perturbation rule (default)', () => {
+  const c = learningConstants;
+
+  it('moves each learned weight by lr_eff·(|gain|·a·ε·scale − prior_strength·(p − default)) on a worked example', () => {
+    const state = defaultLearnedState();
+    state.weights.alpha = 2;
+    const seed = 12345;
+    const eps = explorationSigns({ seed });
+    const result = learningStep({ state, metrics: { ...quiet, confidence: 0.9, novelty: 0.5, seed } });
+    // r = 0.9 + 0.5 = 1.4, a = 0.4, salience 0.45 > 0.3, lr_eff = 0.05·0.9.
+    expect(result.learned).toBe(true);
+    expect(result.advantage).toBeCloseTo(0.4, 12);
+    expect(result.exploration).toEqual(eps);
+    const lr = 0.045;
+    expect(result.state.weights.alpha).toBeCloseTo(2 + lr * (1 * 0.4 * eps.alpha * 4.9 - c.prior_strength * (2 - 1)), 12);
+    expect(result.state.weights.gamma).toBeCloseTo(0.1 + lr * 0.5 * 0.4 * eps.gamma * 1, 12);
+    expect(result.state.weights.mu).toBeCloseTo(0.1 + lr * 0.25 * 0.4 * eps.mu * 0.5, 12);
+    // β and τ have gain 0: not learned.
+    expect(result.state.weights.beta).toBe(0.2);
+    expect(result.state.weights.tau).toBe(0.7);
+    expect(result.state.rewardBaseline).toBeCloseTo(1.08, 12);
+  });
+
+  it('pulls towards the explored side after a better-than-expected turn and away after a worse one', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 ** 31 - 1 }), fc.boolean(), (seed, better) => {
+        const eps = explorationSigns({ seed });
+        const confidence = better ? 0.95 : 0.05;
+        const result = learningStep({ state: defaultLearnedState(), metrics: { ...quiet, confidence, novelty: 0.9, seed } });
+        const direction = better ? 1 : -1;
+        for (const name of ['alpha', 'gamma', 'lambda', 'mu', 'nu'] as const) {
+          if (result.deltas[name] !== 0) expect(Math.sign(result.deltas[name])).toBe(direction * eps[name]);
+        }
+        expect(result.deltas.alpha).not.toBe(0);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('does not move the weights of a default capsule when the turn has no seed (nothing was explored)', () => {
+    const result = learningStep({ state: defaultLearnedState(), metrics: { ...quiet, confidence: 0.95, novelty: 0.9 } });
+    expect(result.learned).toBe(true);
+    expect(result.state.weights).toEqual(defaultLearnedState().weights);
+    expect(result.state.rewardBaseline).not.toBe(1);
+  });
+
+  it('heads towards the optimum of a world that rewards the recall weights, from either side', () => {
+    for (const optimum of [3, 0.4]) {
+      const random = prng(7);
+      let state = defaultLearnedState();
+      let tail = 0;
+      for (let turn = 0; turn < 2000; turn += 1) {
+        const seed = Math.floor(random() * 2 ** 31);
+        const used = explorationWeights({ weights: state.weights, seed }).weights;
+        const confidence = Math.max(0, Math.min(1, 0.9 - 0.05 * (used.alpha - optimum) ** 2 + (random() * 2 - 1) * 0.1));
+        state = learningStep({ state, metrics: { ...quiet, confidence, novelty: 0.8, seed } }).state;
+        if (turn >= 1800) tail += state.weights.alpha / 200;
+      }
+      if (optimum > 1) expect(tail).toBeGreaterThan(1.3);
+      else expect(tail).toBeLessThan(0.85);
+      expectWithinBounds(state);
+    }
+  });
+
+  it('keeps weights in a band around their defaults when rewards carry no information about them', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.double({ min: 0.2, max: 0.8, noNaN: true }), (seed, mean) => {
+        const random = prng(seed);
+        let state = defaultLearnedState();
+        let late = 0;
+        for (let k = 0; k < 2000; k += 1) {
+          const confidence = Math.min(1, Math.max(0, mean + (random() * 2 - 1) * 0.3));
+          state = learningStep({ state, metrics: { ...quiet, confidence, novelty: random(), seed: Math.floor(random() * 2 ** 31) } }).state;
+          expect(atBound(state)).toEqual([]);
+          if (k >= 1000) late += state.weights.alpha / 1000;
+        }
+        expect(Math.abs(late - 1)).toBeLessThan(0.4);
+      }),
+      { numRuns: 15 },
+    );
+  });
+});
+
+describe('explorationWeights', () => {
+  it('nudges each learned weight by ±exploration·scale, leaves β and τ alone, and stays within bounds', () => {
+    fc.assert(
+      fc.property(stateArbitrary, fc.integer({ min: 0, max: 2 ** 31 - 1 }), (state, seed) => {
+        const { weights, nudge, signs } = explorationWeights({ weights: state.weights, seed });
+        expect(weights.beta).toBe(state.weights.beta);
+        expect(weights.tau).toBe(state.weights.tau);
+        expect(signs.beta).toBe(0);
+        for (const name of weightNames) {
+          const rule = learningConstants.weights[name];
+          expect(weights[name]).toBeGreaterThanOrEqual(rule.min);
+          expect(weights[name]).toBeLessThanOrEqual(rule.max);
+          expect(nudge[name]).toBe(weights[name] - state.weights[name]);
+          if (rule.gain !== 0) {
+            expect(Math.abs(signs[name])).toBe(1);
+            const intended = state.weights[name] + signs[name] * learningConstants.exploration * rule.scale;
+            if (intended >= rule.min && intended <= rule.max) expect(weights[name]).toBeCloseTo(intended, 12);
+          }
+        }
+        expect(explorationWeights({ weights: state.weights, seed })).toEqual({ weights, nudge, signs });
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('draws each sign about half the time over many turns, independently per weight', () => {
+    const counts = { alpha: 0, gamma: 0, lambda: 0, mu: 0, nu: 0 };
+    let agree = 0;
+    for (let seed = 0; seed < 4000; seed += 1) {
+      const signs = explorationSigns({ seed: seed * 7919 });
+      for (const name of Object.keys(counts) as (keyof typeof counts)[]) if (signs[name] > 0) counts[name] += 1;
+      if (signs.alpha === signs.gamma) agree += 1;
+    }
+    for (const count of Object.values(counts)) expect(Math.abs(count / 4000 - 0.5)).toBeLessThan(0.04);
+    expect(Math.abs(agree / 4000 - 0.5)).toBeLessThan(0.04);
+  });
+
+  it('does not nudge under the gain rule, with exploration 0, or without a seed', () => {
+    const weights = defaultLearnedState().weights;
+    expect(explorationWeights({ weights, seed: 5, config: gainRule }).weights).toEqual(weights);
+    expect(explorationWeights({ weights, seed: 5, config: resolveLearningConfig({ exploration: 0 }) }).weights).toEqual(weights);
+    expect(explorationWeights({ weights, seed: undefined }).weights).toEqual(weights);
+    expect(explorationWeights({ weights, seed: 5 }).weights).not.toEqual(weights);
   });
 });

@@ -24,13 +24,13 @@ export const scriptSchema = z.object({
     .min(1),
 });
 
-export type Script = z.infer<typeof scriptSchema>;
-export type ScriptedIteration = z.infer<typeof scriptedIteration>;
+export type Script = z.input<typeof scriptSchema>;
+export type ScriptedIteration = z.input<typeof scriptedIteration>;
 
 const errorCodes = { timeout: 'LLM_TIMEOUT', rate_limit: 'LLM_RATE_LIMITED', server_error: 'LLM_SERVER_ERROR' } as const;
 
 /** Reads and validates a script file; a bad file is a clear error naming the path. */
-export function loadScript(file: string): Script {
+export function loadScript(file: string): z.infer<typeof scriptSchema> {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));

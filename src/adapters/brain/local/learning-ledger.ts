@@ -1,0 +1,134 @@
+import { and, eq } from 'drizzle-orm';
+import type { LearnedState, Neuromodulators, Weights } from '../../../ports/learning.js';
+import { SomaError } from '../../../shared/errors.js';
+import { tables, type Executor, type Tx } from '../../store/index.js';
+
+/** A capsule's learned state as locked inside a transaction. */
+export interface LockedCapsuleState {
+  capsuleId: string;
+  tenantId: string;
+  state: LearnedState;
+  /** `seq` of the capsule's last history row (0 when there is none). */
+  learningVersion: number;
+  /** The capsule's raw `learning_config` jsonb. */
+  learningConfig: unknown;
+}
+
+/** One row appended to `learning_updates`. */
+export interface NewLearningUpdate {
+  kind: 'learn' | 'rollback' | 'reset';
+  turnId?: string | null;
+  iterationNumber?: number | null;
+  after: LearnedState;
+  reward?: number | null;
+  advantage?: number | null;
+  inputs?: Record<string, unknown>;
+  createdAt: Date;
+}
+
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** True for a syntactically valid UUID (ids that are not cannot name a row, and PostgreSQL would reject them). */
+export function isUuid(value: string): boolean {
+  return uuidPattern.test(value);
+}
+
+/**
+ * Locks the capsule row (`SELECT … FOR UPDATE`) and reads its learned state. Call inside a
+ * transaction, with its `tx`: concurrent learners of one capsule queue here, so each reads the state
+ * the previous one committed. A capsule of another tenant is `CAPSULE_NOT_FOUND`.
+ */
+export async function lockCapsuleState(tx: Tx, { tenantId, capsuleId }: { tenantId: string; capsuleId: string }): Promise<LockedCapsuleState> {
+  if (!isUuid(capsuleId) || !isUuid(tenantId)) throw capsuleNotFound(capsuleId);
+  const rows = await tx
+    .select({
+      learnedWeights: tables.capsules.learnedWeights,
+      neuromodulatorState: tables.capsules.neuromodulatorState,
+      rewardBaseline: tables.capsules.rewardBaseline,
+      learningVersion: tables.capsules.learningVersion,
+      learningConfig: tables.capsules.learningConfig,
+    })
+    .from(tables.capsules)
+    .where(and(eq(tables.capsules.id, capsuleId), eq(tables.capsules.tenantId, tenantId)))
+    .for('update');
+  const row = rows[0];
+  if (!row) throw capsuleNotFound(capsuleId);
+  return {
+    capsuleId,
+    tenantId,
+    state: { weights: row.learnedWeights as Weights, neuromodulators: row.neuromodulatorState as Neuromodulators, rewardBaseline: row.rewardBaseline },
+    learningVersion: row.learningVersion,
+    learningConfig: row.learningConfig,
+  };
+}
+
+/**
+ * Appends one history row after `locked` (seq = learning_version + 1, `*_before` = the locked state)
+ * and writes its after-state to the capsule, in the caller's transaction. Returns the new seq.
+ */
+export async function appendLearningUpdate(tx: Tx, locked: LockedCapsuleState, update: NewLearningUpdate): Promise<number> {
+  const seq = locked.learningVersion + 1;
+  await tx.insert(tables.learningUpdates).values({
+    capsuleId: locked.capsuleId,
+    seq,
+    tenantId: locked.tenantId,
+    kind: update.kind,
+    turnId: update.turnId ?? null,
+    iterationNumber: update.iterationNumber ?? null,
+    weightsBefore: locked.state.weights,
+    weightsAfter: update.after.weights,
+    neuromodulatorsBefore: locked.state.neuromodulators,
+    neuromodulatorsAfter: update.after.neuromodulators,
+    baselineBefore: locked.state.rewardBaseline,
+    baselineAfter: update.after.rewardBaseline,
+    reward: update.reward ?? null,
+    advantage: update.advantage ?? null,
+    inputs: update.inputs ?? {},
+    createdAt: update.createdAt,
+  });
+  const updated = await tx
+    .update(tables.capsules)
+    .set({
+      learnedWeights: update.after.weights,
+      neuromodulatorState: update.after.neuromodulators,
+      rewardBaseline: update.after.rewardBaseline,
+      learningVersion: seq,
+      updatedAt: update.createdAt,
+    })
+    .where(and(eq(tables.capsules.id, locked.capsuleId), eq(tables.capsules.learningVersion, locked.learningVersion)))
+    .returning({ id: tables.capsules.id });
+  // The row lock makes this impossible; the version check makes a broken caller (no lock) fail loudly instead of forking the chain.
+  if (updated.length !== 1) throw new SomaError('CONFLICT', `capsule ${locked.capsuleId} changed while learning (version ${locked.learningVersion})`, { retryable: true });
+  return seq;
+}
+
+/** Reads a capsule's learned state without locking (tenant-scoped). */
+export async function readCapsuleState(
+  executor: Executor,
+  { tenantId, capsuleId }: { tenantId: string; capsuleId: string },
+): Promise<LearnedState & { learning_version: number; learningConfig: unknown }> {
+  if (!isUuid(capsuleId) || !isUuid(tenantId)) throw capsuleNotFound(capsuleId);
+  const rows = await executor
+    .select({
+      learnedWeights: tables.capsules.learnedWeights,
+      neuromodulatorState: tables.capsules.neuromodulatorState,
+      rewardBaseline: tables.capsules.rewardBaseline,
+      learningVersion: tables.capsules.learningVersion,
+      learningConfig: tables.capsules.learningConfig,
+    })
+    .from(tables.capsules)
+    .where(and(eq(tables.capsules.id, capsuleId), eq(tables.capsules.tenantId, tenantId)));
+  const row = rows[0];
+  if (!row) throw capsuleNotFound(capsuleId);
+  return {
+    weights: row.learnedWeights as Weights,
+    neuromodulators: row.neuromodulatorState as Neuromodulators,
+    rewardBaseline: row.rewardBaseline,
+    learning_version: row.learningVersion,
+    learningConfig: row.learningConfig,
+  };
+}
+
+export function capsuleNotFound(capsuleId: string): SomaError {
+  return new SomaError('CAPSULE_NOT_FOUND', `capsule ${capsuleId} not found`);
+}

@@ -1,0 +1,45 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { openDatabase, type Database } from '../../src/adapters/store/index.js';
+import { services } from './services.js';
+
+export type Driver = 'pglite' | 'postgres';
+
+/**
+ * A fresh, migrated database for one test file: in-memory PGlite, or a new PostgreSQL database
+ * (created on the server of `SOMA_TEST_DATABASE_URL`, dropped by `drop()`).
+ */
+export async function freshDatabase(driver: Driver): Promise<{ database: Database; url?: string; drop: () => Promise<void> }> {
+  if (driver === 'pglite') {
+    const database = await openDatabase({ dataDir: 'memory://' });
+    await database.migrate();
+    return { database, drop: () => database.close() };
+  }
+  const baseUrl = services.databaseUrl;
+  if (!baseUrl) throw new Error('SOMA_TEST_DATABASE_URL is not set');
+  const name = `soma_t_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: baseUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(baseUrl);
+  url.pathname = `/${name}`;
+  const database = await openDatabase({ databaseUrl: url.toString() });
+  await database.migrate();
+  return {
+    database,
+    url: url.toString(),
+    drop: async () => {
+      await database.close();
+      const cleanup = new pg.Client({ connectionString: baseUrl });
+      await cleanup.connect();
+      await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await cleanup.end();
+    },
+  };
+}
+
+/** The drivers a storage test runs against: PGlite always, PostgreSQL when configured (required in CI). */
+export function drivers(): Driver[] {
+  return services.databaseUrl || process.env.SOMA_TEST_REQUIRE_SERVICES === '1' ? ['pglite', 'postgres'] : ['pglite'];
+}

@@ -1,0 +1,58 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import { loadConfig } from '../../src/config.js';
+import { createSoma, type Soma } from '../../src/main.js';
+import type { Script } from '../../src/adapters/model/scripted/index.js';
+import { freshDatabase, type Driver } from './databases.js';
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+
+export interface TestSoma {
+  soma: Soma;
+  /** Calls the app in-process (no port). */
+  request(method: string, route: string, options?: { body?: unknown; rawBody?: string; key?: string; headers?: Record<string, string> }): Promise<Response>;
+  /** A tenant with its API key. */
+  tenant(name?: string): Promise<{ id: string; api_key: string }>;
+  scriptFile: string;
+  close(): Promise<void>;
+}
+
+/** An in-process Soma on a fresh database with the scripted model. */
+export async function startTestSoma({ driver, script, env = {} }: { driver: Driver; script: Script; env?: Record<string, string> }): Promise<TestSoma> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'soma-test-'));
+  const scriptFile = path.join(dir, 'script.json');
+  writeFileSync(scriptFile, JSON.stringify(script));
+  const { database, drop } = await freshDatabase(driver);
+  const config = loadConfig({ SOMA_MODEL: `scripted:${scriptFile}`, SOMA_ADMIN_TOKEN: ADMIN_TOKEN, SOMA_DATA_DIR: dir, SOMA_LOG_LEVEL: 'silent', ...env });
+  const soma = await createSoma({ config, database, logger: pino({ level: 'silent' }) });
+  const request: TestSoma["request"] = async (method, route, { body, rawBody, key, headers = {} } = {}) =>
+    soma.app.request(route, {
+      method,
+      headers: { ...(body !== undefined || rawBody !== undefined ? { 'content-type': 'application/json' } : {}), ...(key ? { authorization: `Bearer ${key}` } : {}), ...headers },
+      ...(rawBody !== undefined ? { body: rawBody } : body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+  return {
+    soma,
+    request,
+    scriptFile,
+    tenant: async (name = 'acme') => (await (await request('POST', '/v1/admin/tenants', { body: { name }, key: ADMIN_TOKEN })).json()) as { id: string; api_key: string },
+    close: async () => {
+      await soma.close();
+      await drop();
+    },
+  };
+}
+
+/** Parses an SSE response body into `{event, data}` pairs. */
+export async function readEvents(response: Response): Promise<{ event: string; data: Record<string, unknown> }[]> {
+  const text = await response.text();
+  const events: { event: string; data: Record<string, unknown> }[] = [];
+  for (const block of text.split(/\n\n/)) {
+    const event = /^event: ?(.*)$/m.exec(block)?.[1];
+    const data = /^data: ?(.*)$/m.exec(block)?.[1];
+    if (event && data) events.push({ event, data: JSON.parse(data) as Record<string, unknown> });
+  }
+  return events;
+}
