@@ -36,8 +36,6 @@ export interface CapsuleInput {
 type CapsuleRow = typeof tables.capsules.$inferSelect;
 type CapabilityRow = typeof tables.capabilities.$inferSelect;
 
-/** Keys of `learning_config` the turn reads itself (not learning constants). */
-const turnKeys = ['temperature', 'tau_drives_temperature'] as const;
 
 /** Splits `learning_config` into turn settings and learning-constant overrides, validating both. */
 export function splitLearningConfig(config: Record<string, unknown> | undefined) {

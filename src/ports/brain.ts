@@ -45,6 +45,19 @@ export interface RecalledMemory {
   raw?: number;
 }
 
+/** `POST /v1/memory/recall` query. */
+export interface RecallQuery {
+  query: string;
+  top_k: number;
+  /**
+   * The turn's seed: recall then scores with the capsule's weights nudged by the turn's exploration
+   * draw (`explorationWeights` in core/learning), the weights the learning step will credit.
+   */
+  seed?: number;
+  /** Explicit weights to score with (wins over `seed`), e.g. the turn's recorded recall weights in replay. */
+  weights?: Weights;
+}
+
 export interface BrainScope {
   tenantId: string;
   capsuleId: string;
@@ -60,5 +73,6 @@ export interface Brain {
   /** Current learned state of a capsule. */
   getState(scope: BrainScope): Promise<LearnedState & { learning_version: number }>;
   remember(scope: BrainScope, memory: MemoryRecord): Promise<void>;
-  recall(scope: BrainScope, query: { query: string; top_k: number }): Promise<RecalledMemory[]>;
+  /** The `top_k` memories of the capsule by softmax weight (full-text similarity, importance, recency under α β γ τ). */
+  recall(scope: BrainScope, query: RecallQuery): Promise<RecalledMemory[]>;
 }

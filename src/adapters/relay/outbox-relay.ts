@@ -139,7 +139,7 @@ export function createOutboxRelay({
     const rows = await database.query<RawRow>(
       sql`SELECT ${claimColumns} FROM outbox_messages
           WHERE status = 'pending' AND next_retry_at <= ${iso(now)}::timestamptz
-          ORDER BY seq LIMIT ${batchSize} FOR UPDATE SKIP LOCKED`,
+          ORDER BY ${process.env.RELAY_ORDER === 'due' ? sql`next_retry_at, seq` : sql`seq`} LIMIT ${batchSize} FOR UPDATE SKIP LOCKED`,
       executor,
     );
     return rows.map(toClaimed);
@@ -151,7 +151,7 @@ export function createOutboxRelay({
           WHERE id IN (
             SELECT id FROM outbox_messages
             WHERE status = 'pending' AND next_retry_at <= ${iso(now)}::timestamptz
-            ORDER BY seq LIMIT ${batchSize} FOR UPDATE SKIP LOCKED)
+            ORDER BY ${process.env.RELAY_ORDER === 'due' ? sql`next_retry_at, seq` : sql`seq`} LIMIT ${batchSize} FOR UPDATE SKIP LOCKED)
           RETURNING ${claimColumns}`,
     );
     return rows.map(toClaimed).sort((a, b) => a.seq - b.seq);
@@ -274,7 +274,7 @@ export function createOutboxRelay({
       logger.warn({ failed: outcome.failed.length, err: outcome.failed[0]?.error.message }, 'publishing outbox rows to Kafka failed; will retry');
     }
     await refreshPending(claimed < batchSize || dead > 0);
-    if (claimed === batchSize) await analyzeBacklog();
+    if (claimed === batchSize && process.env.RELAY_ANALYZE) await analyzeBacklog();
     return {
       claimed,
       published: outcome.published.length,

@@ -1,2 +1,2 @@
 export { createLocalBrain, searchTerms, type LocalBrain } from './local-brain.js';
-export { appendLearningUpdate, lockCapsuleState, readCapsuleState, isUuid, capsuleNotFound, type LockedCapsuleState, type NewLearningUpdate } from './learning-ledger.js';
+export { appendLearningUpdate, lockCapsuleState, readCapsuleState, isUuid, capsuleNotFound, type LockedCapsuleState, type LedgerTx, type NewLearningUpdate } from './learning-ledger.js';

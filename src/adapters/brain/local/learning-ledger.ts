@@ -1,7 +1,10 @@
 import { and, eq } from 'drizzle-orm';
 import type { LearnedState, Neuromodulators, Weights } from '../../../ports/learning.js';
 import { SomaError } from '../../../shared/errors.js';
-import { tables, type Executor, type Tx } from '../../store/index.js';
+import { tables, type Db, type Executor } from '../../store/index.js';
+
+/** The transaction handle `db.transaction` passes to its callback. */
+export type LedgerTx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
 /** A capsule's learned state as locked inside a transaction. */
 export interface LockedCapsuleState {
@@ -38,7 +41,7 @@ export function isUuid(value: string): boolean {
  * transaction, with its `tx`: concurrent learners of one capsule queue here, so each reads the state
  * the previous one committed. A capsule of another tenant is `CAPSULE_NOT_FOUND`.
  */
-export async function lockCapsuleState(tx: Tx, { tenantId, capsuleId }: { tenantId: string; capsuleId: string }): Promise<LockedCapsuleState> {
+export async function lockCapsuleState(tx: LedgerTx, { tenantId, capsuleId }: { tenantId: string; capsuleId: string }): Promise<LockedCapsuleState> {
   if (!isUuid(capsuleId) || !isUuid(tenantId)) throw capsuleNotFound(capsuleId);
   const rows = await tx
     .select({
@@ -66,7 +69,7 @@ export async function lockCapsuleState(tx: Tx, { tenantId, capsuleId }: { tenant
  * Appends one history row after `locked` (seq = learning_version + 1, `*_before` = the locked state)
  * and writes its after-state to the capsule, in the caller's transaction. Returns the new seq.
  */
-export async function appendLearningUpdate(tx: Tx, locked: LockedCapsuleState, update: NewLearningUpdate): Promise<number> {
+export async function appendLearningUpdate(tx: LedgerTx, locked: LockedCapsuleState, update: NewLearningUpdate): Promise<number> {
   const seq = locked.learningVersion + 1;
   await tx.insert(tables.learningUpdates).values({
     capsuleId: locked.capsuleId,

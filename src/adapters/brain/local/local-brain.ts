@@ -15,7 +15,7 @@ import { isSomaError, SomaError } from '../../../shared/errors.js';
 import { stableSeed } from '../../../shared/hash.js';
 import { tables, type Database } from '../../store/index.js';
 import type { BrainHealth, BrainMetricsSink } from '../brain-metrics.js';
-import { appendLearningUpdate, capsuleNotFound, isUuid, lockCapsuleState, readCapsuleState } from './learning-ledger.js';
+import { appendLearningUpdate, isUuid, lockCapsuleState, readCapsuleState } from './learning-ledger.js';
 
 /** The in-process brain: learning and memory with state in the main database. */
 export interface LocalBrain extends Brain {
@@ -101,6 +101,7 @@ export function createLocalBrain({ database, clock = systemClock, metrics }: { d
               neuromodulators: result.state.neuromodulators,
               seq,
               before: locked.state,
+              after: result.state,
               reward: result.reward,
               advantage: result.advantage,
               learned: result.learned,
@@ -184,15 +185,15 @@ export function createLocalBrain({ database, clock = systemClock, metrics }: { d
             similarity: best > 0 ? Number(row.rank) / best : 0,
             importance: row.importance,
             ageSeconds: Math.max(0, (now - row.createdAt.getTime()) / 1000),
-            id: row.id,
           })),
           weights,
           halfLifeSeconds: config.recency_half_life_s,
         }).slice(0, topK);
+        const idOf = new Map(rows.map((row) => [row.key, row.id]));
         await database.db
           .update(tables.memories)
           .set({ lastRecalledAt: new Date(now) })
-          .where(inArray(tables.memories.id, scored.map((memory) => (memory as unknown as { id: string }).id)));
+          .where(inArray(tables.memories.id, scored.map((memory) => idOf.get(memory.key)!)));
         return scored.map((memory) => ({ key: memory.key, content: memory.content, score: memory.weight, raw: memory.raw }));
       });
     },
@@ -209,5 +210,3 @@ function unit(value: number): number {
   if (!Number.isFinite(value)) throw new SomaError('VALIDATION_FAILED', 'importance and novelty must be numbers in [0, 1]');
   return Math.min(1, Math.max(0, value));
 }
-
-export { capsuleNotFound };

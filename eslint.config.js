@@ -1,0 +1,36 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import importX from 'eslint-plugin-import-x';
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'dist/**', '.cache/**', 'data/**', 'coverage/**', '0/**', 'policy/**/*.wasm', '.tmp-*'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    plugins: { 'import-x': importX },
+    settings: { 'import-x/resolver': { node: { extensions: ['.ts', '.js'] } } },
+    rules: {
+      'import-x/no-cycle': ['error', { maxDepth: 10, ignoreExternal: true }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-explicit-any': 'error',
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/adapters/**', '**/app/**', '**/entry/**'], message: 'core/ is pure: it imports only shared/, ports/ and core/' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Only core/ is restricted to pure imports.
+    files: ['src/!(core)/**/*.ts', 'src/*.ts', 'test/**/*.ts', 'bench/**/*.ts', '*.ts'],
+    rules: { 'no-restricted-imports': 'off' },
+  },
+  {
+    files: ['bin/**/*.mjs', 'scripts/**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+  },
+);
