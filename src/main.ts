@@ -115,7 +115,13 @@ export async function createSoma({ config, clock = systemClock, logger, models, 
         new Promise((resolve, reject) => {
           const server = serve({ fetch: app.fetch, port, hostname: host }, (info) => resolve({ server, port: info.port }));
           server.once('error', reject);
-          closers.unshift(() => new Promise<void>((done) => server.close(() => done())));
+          closers.unshift(
+            () =>
+              new Promise<void>((done) => {
+                server.close(() => done());
+                (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+              }),
+          );
         }),
       close: async () => {
         for (const close of closers) await close().catch((err) => log.warn({ err }, 'shutdown step failed'));

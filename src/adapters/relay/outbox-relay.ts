@@ -146,15 +146,17 @@ export function createOutboxRelay({
   }
 
   async function claimLeased(now: number): Promise<ClaimedRow[]> {
-    const rows = await database.query<RawRow>(
-      sql`UPDATE outbox_messages SET next_retry_at = ${iso(now + leaseMs)}::timestamptz
-          WHERE id IN (
-            SELECT id FROM outbox_messages
-            WHERE status = 'pending' AND next_retry_at <= ${iso(now)}::timestamptz
-            ORDER BY ${process.env.RELAY_ORDER === 'due' ? sql`next_retry_at, seq` : sql`seq`} LIMIT ${batchSize} FOR UPDATE SKIP LOCKED)
-          RETURNING ${claimColumns}`,
-    );
-    return rows.map(toClaimed).sort((a, b) => a.seq - b.seq);
+    return database.db.transaction(async (tx) => {
+      const rows = await claimLocked(tx, now);
+      if (rows.length > 0) {
+        await database.query(
+          sql`UPDATE outbox_messages SET next_retry_at = ${iso(now + leaseMs)}::timestamptz
+              WHERE id = ANY(${uuidArray(rows.map((row) => row.id))}::uuid[])`,
+          tx,
+        );
+      }
+      return rows;
+    });
   }
 
   const toMessage = (row: ClaimedRow): RelayMessage => ({

@@ -1,0 +1,3 @@
+export * from './local/index.js';
+export * from './http/index.js';
+export type { BrainHealth, BrainMetricsSink } from './brain-metrics.js';

@@ -1,0 +1,159 @@
+import { randomUUID } from 'node:crypto';
+import { asc, eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultLearnedState, learningStep, resolveLearningConfig } from '../../../core/learning/index.js';
+import type { PublishTurnMetricsRequest } from '../../../ports/brain.js';
+import type { Clock } from '../../../ports/clock.js';
+import type { LearnedState } from '../../../ports/learning.js';
+import { isSomaError } from '../../../shared/errors.js';
+import { drivers, freshDatabase } from '../../../../test/support/databases.js';
+import { tables, type Database } from '../../store/index.js';
+import { insertTenantWithCapsule } from '../test-capsules.js';
+import { createLocalBrain } from './local-brain.js';
+
+function metricsFor(i: number, scope: { tenantId: string; capsuleId: string }): PublishTurnMetricsRequest {
+  return {
+    capsule_id: scope.capsuleId,
+    tenant: scope.tenantId,
+    turn_id: randomUUID(),
+    iteration_number: i % 3,
+    tools_used: i % 2 === 0 ? ['calculator'] : [],
+    confidence: (i * 37) % 100 / 100,
+    convergence_score: 0.5,
+    tool_success_rate: 1,
+    latency_ms: 900 + i * 10,
+    prompt_tokens: 1200,
+    completion_tokens: 150,
+    novelty: ((i * 53) % 100) / 100,
+    seed: 1000 + i,
+  };
+}
+
+async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await promise;
+  } catch (error) {
+    return isSomaError(error) ? error.code : `non-soma: ${(error as Error).message}`;
+  }
+  return undefined;
+}
+
+describe.each(drivers())('local brain on %s', (driver) => {
+  let database: Database;
+  let drop: () => Promise<void>;
+  let now = Date.parse('2026-11-24T12:00:00Z');
+  const clock: Clock = { now: () => now };
+  const observed: number[] = [];
+  let skipped = 0;
+
+  beforeAll(async () => {
+    ({ database, drop } = await freshDatabase(driver));
+  });
+  afterAll(async () => {
+    await drop();
+  });
+
+  it('keeps one linear chain under 25 concurrent learning steps on one capsule', async () => {
+    const scope = await insertTenantWithCapsule(database);
+    const brain = createLocalBrain({ database, clock, metrics: { observeLearningLatency: (s) => observed.push(s), countLearningSkipped: () => (skipped += 1) } });
+    expect(brain.health()).toBe('unknown');
+    const requests = Array.from({ length: 25 }, (_, i) => metricsFor(i, scope));
+    const responses = await Promise.all(requests.map((request) => brain.publishTurnMetrics(request)));
+    expect(brain.health()).toBe('healthy');
+    expect(responses.map((r) => r.seq).sort((a, b) => a! - b!)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+
+    const rows = await database.db.select().from(tables.learningUpdates).where(eq(tables.learningUpdates.capsuleId, scope.capsuleId)).orderBy(asc(tables.learningUpdates.seq));
+    expect(rows.map((row) => row.seq)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+    const start = defaultLearnedState();
+    expect(rows[0]!.weightsBefore).toEqual(start.weights);
+    expect(rows[0]!.baselineBefore).toBe(start.rewardBaseline);
+    for (let i = 1; i < rows.length; i += 1) {
+      expect(rows[i]!.weightsBefore).toEqual(rows[i - 1]!.weightsAfter);
+      expect(rows[i]!.neuromodulatorsBefore).toEqual(rows[i - 1]!.neuromodulatorsAfter);
+      expect(rows[i]!.baselineBefore).toBe(rows[i - 1]!.baselineAfter);
+    }
+    // Every row is exactly the pure step from its before-state and recorded inputs (replayable).
+    for (const row of rows) {
+      const before: LearnedState = { weights: row.weightsBefore as never, neuromodulators: row.neuromodulatorsBefore as never, rewardBaseline: row.baselineBefore };
+      const inputs = row.inputs as { metrics: never; learning_config: unknown };
+      const again = learningStep({ state: before, metrics: inputs.metrics, config: resolveLearningConfig(inputs.learning_config) });
+      expect(again.state.weights).toEqual(row.weightsAfter);
+      expect(again.state.neuromodulators).toEqual(row.neuromodulatorsAfter);
+      expect(again.reward).toBe(row.reward);
+    }
+    const last = rows.at(-1)!;
+    const state = await brain.getState(scope);
+    expect(state.learning_version).toBe(25);
+    expect(state.weights).toEqual(last.weightsAfter);
+    expect(state.neuromodulators).toEqual(last.neuromodulatorsAfter);
+    expect(state.rewardBaseline).toBe(last.baselineAfter);
+    // Each response's before-state is the row it appended.
+    for (const response of responses) {
+      const row = rows[response.seq! - 1]!;
+      expect(response.before!.weights).toEqual(row.weightsBefore);
+      expect(response.after!.weights).toEqual(row.weightsAfter);
+      expect(response.weights).toEqual(row.weightsAfter);
+    }
+    expect(observed.length).toBe(25);
+    expect(skipped).toBe(0);
+  });
+
+  it('hides capsules of other tenants and rejects bad input before writing', async () => {
+    const mine = await insertTenantWithCapsule(database);
+    const other = await insertTenantWithCapsule(database);
+    const brain = createLocalBrain({ database, clock });
+    expect(await codeOf(brain.publishTurnMetrics({ ...metricsFor(1, mine), tenant: other.tenantId }))).toBe('CAPSULE_NOT_FOUND');
+    expect(await codeOf(brain.getState({ tenantId: other.tenantId, capsuleId: mine.capsuleId }))).toBe('CAPSULE_NOT_FOUND');
+    expect(await codeOf(brain.getState({ tenantId: mine.tenantId, capsuleId: 'not-a-uuid' }))).toBe('CAPSULE_NOT_FOUND');
+    expect(await codeOf(brain.remember({ tenantId: other.tenantId, capsuleId: mine.capsuleId }, { key: 'k', content: 'c' }))).toBe('CAPSULE_NOT_FOUND');
+    expect(await codeOf(brain.publishTurnMetrics({ ...metricsFor(1, mine), latency_ms: Number.NaN }))).toBe('VALIDATION_FAILED');
+    expect(await codeOf(brain.publishTurnMetrics({ ...metricsFor(1, mine), turn_id: 'turn-1' }))).toBe('VALIDATION_FAILED');
+    expect((await brain.getState(mine)).learning_version).toBe(0);
+  });
+
+  it('learns with the capsule’s own learning_config', async () => {
+    const scope = await insertTenantWithCapsule(database, { learningConfig: { update_rule: 'gain' } });
+    const brain = createLocalBrain({ database, clock });
+    const response = await brain.publishTurnMetrics({ ...metricsFor(0, scope), confidence: 0.95, novelty: 0.9 });
+    expect(response.learned).toBe(true);
+    // The gain rule moves α up on a positive advantage whatever the seed.
+    expect(response.weights.alpha).toBeGreaterThan(1);
+    expect(response.weights.gamma).toBeLessThan(0.1);
+  });
+
+  it('remembers by key and recalls by full-text similarity, importance and recency', async () => {
+    const scope = await insertTenantWithCapsule(database);
+    const other = await insertTenantWithCapsule(database);
+    const brain = createLocalBrain({ database, clock });
+    now = Date.parse('2026-11-01T12:00:00Z');
+    await brain.remember(scope, { key: 'wifi', content: 'The office wifi password is heron-42', importance: 0.5 });
+    await brain.remember(scope, { key: 'billing', content: 'Billing questions go to billing@example.com', importance: 0.5 });
+    await brain.remember(scope, { key: 'parking', content: 'Parking is on level 3 of the garage', importance: 0.5 });
+    await brain.remember(other, { key: 'wifi', content: 'Another tenant wifi password is secret', importance: 1 });
+    now = Date.parse('2026-11-24T12:00:00Z');
+
+    const wifi = await brain.recall(scope, { query: 'what is the wifi password?', top_k: 2 });
+    expect(wifi[0]!.key).toBe('wifi');
+    expect(wifi[0]!.content).toContain('heron-42');
+    expect(wifi.length).toBe(2);
+    expect(wifi[0]!.score).toBeGreaterThan(wifi[1]!.score);
+    expect(wifi.every((memory) => !memory.content.includes('secret'))).toBe(true);
+
+    // Restating a key replaces the memory (upsert) and makes it recent again.
+    await brain.remember(scope, { key: 'wifi', content: 'The office wifi password is now falcon-77', importance: 0.5 });
+    const again = await brain.recall(scope, { query: 'wifi password', top_k: 5 });
+    expect(again.filter((memory) => memory.key === 'wifi')).toHaveLength(1);
+    expect(again[0]!.content).toContain('falcon-77');
+
+    // With no word in common, importance and recency decide.
+    await brain.remember(scope, { key: 'vital', content: 'Escalations need a manager', importance: 1 });
+    const unrelated = await brain.recall(scope, { query: 'zebra', top_k: 10 });
+    expect(unrelated[0]!.key).toBe('vital');
+
+    // Recall follows the weights it is given: with α = 0 and a high γ the newest memory wins over the match.
+    const byRecency = await brain.recall(scope, { query: 'parking garage', top_k: 1, weights: { ...defaultLearnedState().weights, alpha: 0, beta: 0, gamma: 1 } });
+    expect(byRecency[0]!.key).not.toBe('parking');
+    const bySimilarity = await brain.recall(scope, { query: 'parking garage', top_k: 1 });
+    expect(bySimilarity[0]!.key).toBe('parking');
+  });
+});

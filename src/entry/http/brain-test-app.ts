@@ -1,0 +1,24 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { SomaError } from '../../shared/errors.js';
+import type { BrainRoutesEnv } from './brain-routes.js';
+import { toHttpError } from './errors.js';
+
+/**
+ * Test support for the brain and learning route suites: a bare app whose "API key" is the tenant id
+ * (`Authorization: Bearer <tenant id>`), with the main app's error mapping, mounting the given routes.
+ */
+export function createBrainTestApp(...routes: OpenAPIHono<BrainRoutesEnv>[]): OpenAPIHono<BrainRoutesEnv> {
+  const app = new OpenAPIHono<BrainRoutesEnv>();
+  app.onError((error, c) => {
+    const { status, body } = toHttpError(error);
+    return c.json(body, status);
+  });
+  app.use('/v1/*', async (c, next) => {
+    const token = /^Bearer (.+)$/.exec(c.req.header('authorization') ?? '')?.[1];
+    if (!token) throw new SomaError('UNAUTHORIZED', 'missing Authorization: Bearer <api key>');
+    c.set('auth', { tenantId: token, userId: 'test-user' });
+    await next();
+  });
+  for (const route of routes) app.route('/', route);
+  return app;
+}
