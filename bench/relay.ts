@@ -230,41 +230,48 @@ async function benchDatabase(label: string, open: () => Promise<{ database: Data
   }
 }
 
-const rows: Row[] = [];
-if (process.env.DATABASE_URL) {
+async function main(): Promise<void> {
+  const rows: Row[] = [];
+  if (process.env.DATABASE_URL) {
+    rows.push(
+      await benchDatabase('postgres', async () => {
+        const scratch = await scratchPostgres(process.env.DATABASE_URL!);
+        return { database: await openDatabase({ databaseUrl: scratch.url }), cleanup: scratch.drop };
+      }),
+    );
+  } else {
+    process.stderr.write('DATABASE_URL is not set: PostgreSQL skipped\n');
+  }
   rows.push(
-    await benchDatabase('postgres', async () => {
-      const scratch = await scratchPostgres(process.env.DATABASE_URL!);
-      return { database: await openDatabase({ databaseUrl: scratch.url }), cleanup: scratch.drop };
-    }),
+    await benchDatabase('pglite', async () => ({ database: await openDatabase({ dataDir: 'memory://' }), cleanup: async () => undefined })),
   );
-} else {
-  process.stderr.write('DATABASE_URL is not set: PostgreSQL skipped\n');
-}
-rows.push(
-  await benchDatabase('pglite', async () => ({ database: await openDatabase({ dataDir: 'memory://' }), cleanup: async () => undefined })),
-);
 
-const fixed = (value: number, digits = 0) => (Number.isFinite(value) ? value.toFixed(digits) : '-');
-const table = [
-  ['database', 'claim', 'events', 'insert ev/s', 'relay ev/s', `lag p50 ms`, 'lag p99 ms', 'lag max ms', 'ack lag p99 ms', 'bars'],
-  ...rows.map((row) => {
-    const ok = row.relayPerSecond >= THROUGHPUT_BAR && row.lagP99 < LAG_P99_BAR_MS;
-    return [
-      row.database,
-      row.claim,
-      String(row.inserted),
-      fixed(row.insertPerSecond),
-      fixed(row.relayPerSecond),
-      fixed(row.lagP50),
-      fixed(row.lagP99),
-      fixed(row.lagMax),
-      fixed(row.ackLagP99),
-      ok ? 'ok' : 'MISSED',
-    ];
-  }),
-];
-const widths = table[0]!.map((_, column) => Math.max(...table.map((line) => line[column]!.length)));
-console.log(`outbox → Kafka relay (brokers ${BROKERS}; batch ${BATCH_SIZE}; steady ${RATE}/s × ${SECONDS} s; bars: ≥ ${THROUGHPUT_BAR} ev/s, p99 lag < ${LAG_P99_BAR_MS} ms)`);
-for (const line of table) console.log(line.map((cell, column) => cell.padEnd(widths[column]!)).join('  '));
-if (rows.some((row) => row.relayPerSecond < THROUGHPUT_BAR || row.lagP99 >= LAG_P99_BAR_MS)) process.exitCode = 1;
+  const fixed = (value: number, digits = 0) => (Number.isFinite(value) ? value.toFixed(digits) : '-');
+  const table = [
+    ['database', 'claim', 'events', 'insert ev/s', 'relay ev/s', `lag p50 ms`, 'lag p99 ms', 'lag max ms', 'ack lag p99 ms', 'bars'],
+    ...rows.map((row) => {
+      const ok = row.relayPerSecond >= THROUGHPUT_BAR && row.lagP99 < LAG_P99_BAR_MS;
+      return [
+        row.database,
+        row.claim,
+        String(row.inserted),
+        fixed(row.insertPerSecond),
+        fixed(row.relayPerSecond),
+        fixed(row.lagP50),
+        fixed(row.lagP99),
+        fixed(row.lagMax),
+        fixed(row.ackLagP99),
+        ok ? 'ok' : 'MISSED',
+      ];
+    }),
+  ];
+  const widths = table[0]!.map((_, column) => Math.max(...table.map((line) => line[column]!.length)));
+  console.log(`outbox → Kafka relay (brokers ${BROKERS}; batch ${BATCH_SIZE}; steady ${RATE}/s × ${SECONDS} s; bars: ≥ ${THROUGHPUT_BAR} ev/s, p99 lag < ${LAG_P99_BAR_MS} ms)`);
+  for (const line of table) console.log(line.map((cell, column) => cell.padEnd(widths[column]!)).join('  '));
+  if (rows.some((row) => row.relayPerSecond < THROUGHPUT_BAR || row.lagP99 >= LAG_P99_BAR_MS)) process.exitCode = 1;
+}
+
+main().catch((error: unknown) => {
+  console.error(`relay benchmark failed: ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 1;
+});

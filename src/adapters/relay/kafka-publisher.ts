@@ -132,6 +132,8 @@ export function createKafkaPublisher({
           if (findApiCode(cause, 'TOPIC_ALREADY_EXISTS')) return;
           throw cause;
         }
+      } catch (cause) {
+        throw new PublishError(`cannot create Kafka topic ${topic}: ${describeKafkaError(cause)}`, { transient: isTransientKafkaError(cause), cause });
       } finally {
         await admin.close().catch(() => undefined);
       }

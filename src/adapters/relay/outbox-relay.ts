@@ -49,11 +49,6 @@ export interface OutboxRelayOptions {
   /** Topic to publish to: default the row's `topic`; a string replaces it, a function maps it (tests use unique topics). */
   topic?: string | ((rowTopic: string) => string);
   pendingRefreshMs?: number;
-  /**
-   * PGlite runs no autovacuum, so without fresh statistics its planner sorts the whole backlog on
-   * every claim. With a backlog, the relay runs `ANALYZE outbox_messages` at most this often there.
-   */
-  analyzeIntervalMs?: number;
 }
 
 export interface RelayRunResult {
@@ -103,7 +98,7 @@ interface RawRow {
 
 const silentLogger: RelayLogger = { warn: () => undefined, error: () => undefined };
 
-/** Relays `outbox_messages` to Kafka (SPEC §7): batches in `seq` order, several relays may run at once. */
+/** Relays `outbox_messages` to Kafka (SPEC §7): oldest due rows first, in batches; several relays may run at once. */
 export function createOutboxRelay({
   database,
   publisher,
@@ -118,28 +113,22 @@ export function createOutboxRelay({
   leaseMs = 30_000,
   topic,
   pendingRefreshMs = 1_000,
-  analyzeIntervalMs = 60_000,
 }: OutboxRelayOptions): OutboxRelay {
   const topicOf = (rowTopic: string) => (typeof topic === 'function' ? topic(rowTopic) : (topic ?? rowTopic));
   let lastPendingRefresh = Number.NEGATIVE_INFINITY;
-  let lastAnalyze = Number.NEGATIVE_INFINITY;
-
-  async function analyzeBacklog(): Promise<void> {
-    if (database.driver !== 'pglite') return;
-    const now = clock.now();
-    if (now - lastAnalyze < analyzeIntervalMs) return;
-    lastAnalyze = now;
-    await database.query(sql`ANALYZE outbox_messages`);
-  }
 
   const claimColumns = sql`id, seq, topic, partition_key, event_type, payload::text AS value, headers, attempts,
     extract(epoch from created_at) * 1000 AS created_ms`;
 
   async function claimLocked(executor: Executor, now: number): Promise<ClaimedRow[]> {
+    // Oldest due first, read straight off outbox_pending_idx (status, next_retry_at, seq): the claim
+    // costs one batch whatever the backlog or the published history. Without statistics (PGlite
+    // never autovacuums) the planner would rather sort the whole backlog, so rule that out here.
+    await database.query(sql`SELECT set_config('enable_sort', 'off', true), set_config('enable_bitmapscan', 'off', true)`, executor);
     const rows = await database.query<RawRow>(
       sql`SELECT ${claimColumns} FROM outbox_messages
           WHERE status = 'pending' AND next_retry_at <= ${iso(now)}::timestamptz
-          ORDER BY ${process.env.RELAY_ORDER === 'due' ? sql`next_retry_at, seq` : sql`seq`} LIMIT ${batchSize} FOR UPDATE SKIP LOCKED`,
+          ORDER BY next_retry_at, seq LIMIT ${batchSize} FOR UPDATE SKIP LOCKED`,
       executor,
     );
     return rows.map(toClaimed);
@@ -276,7 +265,6 @@ export function createOutboxRelay({
       logger.warn({ failed: outcome.failed.length, err: outcome.failed[0]?.error.message }, 'publishing outbox rows to Kafka failed; will retry');
     }
     await refreshPending(claimed < batchSize || dead > 0);
-    if (claimed === batchSize && process.env.RELAY_ANALYZE) await analyzeBacklog();
     return {
       claimed,
       published: outcome.published.length,

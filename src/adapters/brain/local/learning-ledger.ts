@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { LearnedState, Neuromodulators, Weights } from '../../../ports/learning.js';
 import { SomaError } from '../../../shared/errors.js';
 import { tables, type Db, type Executor } from '../../store/index.js';
@@ -71,37 +71,25 @@ export async function lockCapsuleState(tx: LedgerTx, { tenantId, capsuleId }: { 
  */
 export async function appendLearningUpdate(tx: LedgerTx, locked: LockedCapsuleState, update: NewLearningUpdate): Promise<number> {
   const seq = locked.learningVersion + 1;
-  await tx.insert(tables.learningUpdates).values({
-    capsuleId: locked.capsuleId,
-    seq,
-    tenantId: locked.tenantId,
-    kind: update.kind,
-    turnId: update.turnId ?? null,
-    iterationNumber: update.iterationNumber ?? null,
-    weightsBefore: locked.state.weights,
-    weightsAfter: update.after.weights,
-    neuromodulatorsBefore: locked.state.neuromodulators,
-    neuromodulatorsAfter: update.after.neuromodulators,
-    baselineBefore: locked.state.rewardBaseline,
-    baselineAfter: update.after.rewardBaseline,
-    reward: update.reward ?? null,
-    advantage: update.advantage ?? null,
-    inputs: update.inputs ?? {},
-    createdAt: update.createdAt,
-  });
-  const updated = await tx
-    .update(tables.capsules)
-    .set({
-      learnedWeights: update.after.weights,
-      neuromodulatorState: update.after.neuromodulators,
-      rewardBaseline: update.after.rewardBaseline,
-      learningVersion: seq,
-      updatedAt: update.createdAt,
-    })
-    .where(and(eq(tables.capsules.id, locked.capsuleId), eq(tables.capsules.learningVersion, locked.learningVersion)))
-    .returning({ id: tables.capsules.id });
-  // The row lock makes this impossible; the version check makes a broken caller (no lock) fail loudly instead of forking the chain.
-  if (updated.length !== 1) throw new SomaError('CONFLICT', `capsule ${locked.capsuleId} changed while learning (version ${locked.learningVersion})`, { retryable: true });
+  const jsonb = (value: unknown) => sql`${JSON.stringify(value)}::jsonb`;
+  const { weights, neuromodulators, rewardBaseline } = update.after;
+  // One statement (one round trip): append the row, then move the capsule to its after-state.
+  const updated = (await tx.execute(sql`
+    with appended as (
+      insert into learning_updates (capsule_id, seq, tenant_id, kind, turn_id, iteration_number, weights_before, weights_after,
+        neuromodulators_before, neuromodulators_after, baseline_before, baseline_after, reward, advantage, inputs, created_at)
+      values (${locked.capsuleId}, ${seq}, ${locked.tenantId}, ${update.kind}, ${update.turnId ?? null}, ${update.iterationNumber ?? null},
+        ${jsonb(locked.state.weights)}, ${jsonb(weights)}, ${jsonb(locked.state.neuromodulators)}, ${jsonb(neuromodulators)},
+        ${locked.state.rewardBaseline}, ${rewardBaseline}, ${update.reward ?? null}, ${update.advantage ?? null}, ${jsonb(update.inputs ?? {})},
+        ${update.createdAt.toISOString()}::timestamptz)
+      returning seq
+    )
+    update capsules set learned_weights = ${jsonb(weights)}, neuromodulator_state = ${jsonb(neuromodulators)}, reward_baseline = ${rewardBaseline},
+      learning_version = (select seq from appended), updated_at = ${update.createdAt.toISOString()}::timestamptz
+    where id = ${locked.capsuleId} and learning_version = ${locked.learningVersion}
+    returning id`)) as unknown as { rows: unknown[] };
+  // The row lock makes a mismatch impossible; the version check makes a caller without the lock fail loudly instead of forking the chain.
+  if (updated.rows.length !== 1) throw new SomaError('CONFLICT', `capsule ${locked.capsuleId} changed while learning (version ${locked.learningVersion})`, { retryable: true });
   return seq;
 }
 

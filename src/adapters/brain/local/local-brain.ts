@@ -1,5 +1,5 @@
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
-import { explorationWeights, learningStep, resolveLearningConfig, scoreMemories } from '../../../core/learning/index.js';
+import { explorationWeights, learningStep, resolveLearningConfig, scoreMemories, type LearningConfig } from '../../../core/learning/index.js';
 import type {
   Brain,
   BrainScope,
@@ -33,6 +33,18 @@ const RECALL_CANDIDATES = 200;
  */
 export function createLocalBrain({ database, clock = systemClock, metrics }: { database: Database; clock?: Clock; metrics?: BrainMetricsSink }): LocalBrain {
   let health: BrainHealth = 'unknown';
+  // Resolved learning configs by their jsonb text: most capsules share a few, and validating one costs more than the step.
+  const configs = new Map<string, LearningConfig>();
+  const configOf = (raw: unknown): LearningConfig => {
+    const text = JSON.stringify(raw ?? null);
+    let config = configs.get(text);
+    if (!config) {
+      config = resolveLearningConfig(raw);
+      if (configs.size >= 256) configs.clear();
+      configs.set(text, config);
+    }
+    return config;
+  };
 
   async function guard<T>(work: () => Promise<T>): Promise<T> {
     try {
@@ -62,7 +74,7 @@ export function createLocalBrain({ database, clock = systemClock, metrics }: { d
         const response = await guard(() =>
           database.db.transaction(async (tx) => {
             const locked = await lockCapsuleState(tx, { tenantId: request.tenant, capsuleId: request.capsule_id });
-            const config = resolveLearningConfig(locked.learningConfig);
+            const config = configOf(locked.learningConfig);
             const seed = request.seed ?? stableSeed(request.turn_id);
             const metrics = {
               confidence: request.confidence,
@@ -157,7 +169,7 @@ export function createLocalBrain({ database, clock = systemClock, metrics }: { d
       return guard(async () => {
         const capsule = await readCapsuleState(database.db, scope);
         if (topK === 0) return [];
-        const config = resolveLearningConfig(capsule.learningConfig);
+        const config = configOf(capsule.learningConfig);
         const weights = query.weights ?? explorationWeights({ weights: capsule.weights, seed: query.seed, config }).weights;
         const terms = searchTerms(query.query);
         const rank = terms === '' ? sql<number>`0::real` : sql<number>`ts_rank(${tables.memories.search}, to_tsquery('english', ${terms}))`;
