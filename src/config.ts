@@ -113,6 +113,7 @@ const envSchema = z.object({
   SOMA_TURN_TOKEN_BUDGET: int('SOMA_TURN_TOKEN_BUDGET', 1, 10_000_000),
   SOMA_TURN_DEADLINE_MS: int('SOMA_TURN_DEADLINE_MS', 1, 3_600_000),
   SOMA_CONTEXT_TOKENS: int('SOMA_CONTEXT_TOKENS', 512, 2_000_000),
+  SOMA_MAX_OUTPUT_TOKENS: int('SOMA_MAX_OUTPUT_TOKENS', 16, 200_000),
   OTEL_EXPORTER_OTLP_ENDPOINT: url('OTEL_EXPORTER_OTLP_ENDPOINT', ['http:', 'https:']),
   SA01_ENABLE_RLM: bool('SA01_ENABLE_RLM', true),
   SA01_ENABLE_SINGLE_SHOT: bool('SA01_ENABLE_SINGLE_SHOT', false),
@@ -140,6 +141,7 @@ export interface Config {
   turnTokenBudget: number;
   turnDeadlineMs: number;
   contextTokens: number;
+  maxOutputTokens: number;
   otlpEndpoint?: string;
   rlm: {
     enabled: boolean;
@@ -184,6 +186,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     turnTokenBudget: e.SOMA_TURN_TOKEN_BUDGET ?? 200_000,
     turnDeadlineMs: e.SOMA_TURN_DEADLINE_MS ?? 300_000,
     contextTokens: e.SOMA_CONTEXT_TOKENS ?? 8_192,
+    maxOutputTokens: e.SOMA_MAX_OUTPUT_TOKENS ?? 1_024,
     otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
     rlm: {
       enabled: e.SA01_ENABLE_RLM,

@@ -85,6 +85,7 @@ export async function createSoma({ config, clock = systemClock, logger, models, 
         turnTokenBudget: config.turnTokenBudget,
         turnDeadlineMs: config.turnDeadlineMs,
         contextTokens: config.contextTokens,
+        maxOutputTokens: config.maxOutputTokens,
         brainTimeoutMs: config.brainTimeoutMs,
       },
     };

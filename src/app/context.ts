@@ -36,6 +36,7 @@ export interface AppContext {
     turnTokenBudget: number;
     turnDeadlineMs: number;
     contextTokens: number;
+    maxOutputTokens: number;
     brainTimeoutMs: number;
   };
 }

@@ -110,6 +110,7 @@ export async function sendMessage(ctx: AppContext, { caller, conversationId, con
     tokenBudget: ctx.settings.turnTokenBudget,
     deadlineMs: ctx.settings.turnDeadlineMs,
     contextTokens: ctx.settings.contextTokens,
+    maxOutputTokens: ctx.settings.maxOutputTokens,
     ...(temperature !== undefined ? { temperature } : {}),
     degraded,
     memoryOff,

@@ -87,6 +87,7 @@ export async function runTurnLoop(deps: TurnLoopDeps & { recorded?: RecordedMeas
           tools: toolDefinitions,
           seed: input.seed,
           temperature: settings.temperature,
+          maxOutputTokens: settings.maxOutputTokens,
           signal,
           turn: { userMessage: input.userMessage, iteration },
         }),

@@ -94,6 +94,8 @@ export interface TurnSettings {
   /** Milliseconds the turn may take. */
   deadlineMs: number;
   contextTokens: number;
+  /** Longest completion of one iteration, in tokens. */
+  maxOutputTokens?: number;
   temperature?: number;
   degraded: boolean;
   memoryOff: boolean;

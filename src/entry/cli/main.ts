@@ -51,6 +51,15 @@ program
       const stopRelay = cfg.kafkaBrokers ? await startRelay(soma, cfg) : undefined;
       const { port } = await soma.listen();
       soma.logger.info({ port, driver: soma.database.driver, model: cfg.model, ready_ms: Math.round(performance.now() - started) }, `soma listening on http://localhost:${port}`);
+      if (cfg.model.startsWith('local:')) {
+        // Load the local model in the background: the API is ready before the weights are.
+        const model = soma.ctx.models.get(cfg.model);
+        const loading = performance.now();
+        void model.warmUp?.().then(
+          () => soma.logger.info({ model: cfg.model, load_ms: Math.round(performance.now() - loading) }, 'local model loaded'),
+          (err) => soma.logger.error({ err, model: cfg.model }, 'loading the local model failed'),
+        );
+      }
       if (bootstrapKey) process.stderr.write(`soma: created tenant "default"; its API key is in ${apiKeyFile(cfg)}\n`);
       const shutdown = async () => {
         soma.logger.info('shutting down');

@@ -65,7 +65,14 @@ describe.each(drivers())('brain routes on %s', (driver) => {
   it('publishes turn metrics and returns the step with the state it started from', async () => {
     const response = await post('/v1/learning/publish_turn_metrics', { ...metrics(scope.capsuleId, 1), tenant: scope.tenantId });
     expect(response.status).toBe(200);
-    const body = (await response.json()) as Record<string, any>;
+    const body = (await response.json()) as {
+      status: string;
+      seq: number;
+      weights: Record<string, number>;
+      reward: number;
+      before: { weights: Record<string, number>; reward_baseline: number };
+      after: { weights: Record<string, number>; reward_baseline: number };
+    };
     expect(body.status).toBe('success');
     expect(body.seq).toBe(1);
     expect(body.before.weights.alpha).toBe(1);
@@ -81,11 +88,11 @@ describe.each(drivers())('brain routes on %s', (driver) => {
   it('answers 400 naming the field for bad metrics, 404 for another tenant', async () => {
     const bad = await post('/v1/learning/publish_turn_metrics', { ...metrics(scope.capsuleId, 2), confidence: 3 });
     expect(bad.status).toBe(400);
-    expect(((await bad.json()) as any).error).toMatchObject({ code: 'VALIDATION_FAILED' });
+    expect(((await bad.json()) as { error: { code: string } }).error).toMatchObject({ code: 'VALIDATION_FAILED' });
     const stranger = await insertTenantWithCapsule(database);
     const hidden = await post('/v1/learning/publish_turn_metrics', metrics(scope.capsuleId, 3), stranger.tenantId);
     expect(hidden.status).toBe(404);
-    expect(((await hidden.json()) as any).error.code).toBe('CAPSULE_NOT_FOUND');
+    expect(((await hidden.json()) as { error: { code: string } }).error.code).toBe('CAPSULE_NOT_FOUND');
     const spoofed = await post('/v1/learning/publish_turn_metrics', { ...metrics(scope.capsuleId, 3), tenant: stranger.tenantId });
     expect(spoofed.status).toBe(404);
   });

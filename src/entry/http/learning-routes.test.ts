@@ -9,6 +9,7 @@ import { drivers, freshDatabase } from '../../../test/support/databases.js';
 import { createBrainTestApp } from './brain-test-app.js';
 import { createLearningRoutes } from './learning-routes.js';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- loose JSON of API answers, checked field by field
 type Json = Record<string, any>;
 
 describe.each(drivers())('learning history, rollback and reset on %s', (driver) => {

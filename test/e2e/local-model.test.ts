@@ -1,0 +1,95 @@
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { loadConfig } from '../../src/config.js';
+import { createSoma, type Soma } from '../../src/main.js';
+import { replayTurn } from '../../src/app/replay/index.js';
+import { freshDatabase } from '../support/databases.js';
+import { services, skipWithout } from '../support/services.js';
+import { ADMIN_TOKEN, readEvents } from '../support/soma.js';
+
+const run = promisify(execFile);
+
+/** The real local model (Gemma 3 270M from the PyPI package, `SOMA_TEST_MODEL`) through the whole server. */
+describe.skipIf(skipWithout('modelPath'))('chat through the real local model', () => {
+  let soma: Soma;
+  let drop: () => Promise<void>;
+  let key: string;
+  let conversationId: string;
+
+  beforeAll(async () => {
+    const db = await freshDatabase('pglite');
+    drop = db.drop;
+    const config = loadConfig({
+      SOMA_MODEL: `local:${services.modelPath}`,
+      SOMA_ADMIN_TOKEN: ADMIN_TOKEN,
+      SOMA_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'soma-local-')),
+      SOMA_CONTEXT_TOKENS: '2048',
+      SOMA_MAX_OUTPUT_TOKENS: '48',
+      SA01_RLM_MAX_ITERATIONS: '3',
+    });
+    soma = await createSoma({ config, database: db.database, logger: pino({ level: 'silent' }) });
+    const tenant = (await (await soma.app.request('/v1/admin/tenants', { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'local' }) })).json()) as { api_key: string };
+    key = tenant.api_key;
+    const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+    const capsule = (await (await soma.app.request('/v1/capsules', { method: 'POST', headers, body: JSON.stringify({ name: 'gemma', system_prompt: 'You are a helpful assistant. Answer in one short sentence.', rlm_min_iterations: 2 }) })).json()) as { id: string };
+    conversationId = ((await (await soma.app.request('/v1/conversations', { method: 'POST', headers, body: JSON.stringify({ capsule_id: capsule.id }) })).json()) as { id: string }).id;
+  }, 180_000);
+  afterAll(async () => {
+    await soma?.close();
+    await drop?.();
+  });
+
+  it('streams a non-empty answer over ≥ 2 iterations and records scores, exit reason and a replayable trace', async () => {
+    const response = await soma.app.request(`/v1/conversations/${conversationId}/messages`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify({ content: 'What is the capital of France?' }),
+    });
+    const events = await readEvents(response);
+    const deltas = events.filter((e) => e.event === 'iteration.delta');
+    expect(deltas.length).toBeGreaterThan(1);
+    const completed = events.find((e) => e.event === 'turn.completed')!.data;
+    expect(String(completed.content).trim().length).toBeGreaterThan(0);
+    expect(Number(completed.iterations)).toBeGreaterThanOrEqual(2);
+    expect(['converged', 'llm_completed', 'plateau', 'loop_detected', 'max_iterations', 'budget_exhausted']).toContain(completed.exit_reason);
+    const iterations = events.filter((e) => e.event === 'iteration.completed').map((e) => e.data);
+    for (const it of iterations) {
+      expect(typeof it.convergence_score).toBe('number');
+      expect(it.confidence === null || (Number(it.confidence) > 0 && Number(it.confidence) <= 1)).toBe(true);
+      expect(Number(it.completion_tokens)).toBeGreaterThan(0);
+    }
+    const report = await replayTurn({ database: soma.database, turnId: String(completed.turn_id) });
+    expect(report.differences).toEqual([]);
+  }, 240_000);
+});
+
+describe.skipIf(skipWithout('modelPath'))('soma chat in a terminal with the real local model', () => {
+  it('streams an answer from `soma serve` to `soma chat -m`', async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'soma-chat-'));
+    const env = { ...process.env, SOMA_DATA_DIR: dataDir, SOMA_MODEL: `local:${services.modelPath}`, SOMA_CONTEXT_TOKENS: '2048', SOMA_MAX_OUTPUT_TOKENS: '32', SA01_RLM_MAX_ITERATIONS: '2' };
+    const server = spawn('node', ['bin/soma.mjs', 'serve', '--port', '0', '--host', '127.0.0.1'], { env });
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        let out = '';
+        server.stdout.on('data', (c: Buffer) => {
+          out += c.toString();
+          const m = /"port":(\d+)/.exec(out);
+          if (m) resolve(Number(m[1]));
+        });
+        server.once('exit', (code) => reject(new Error(`server exited ${code}`)));
+      });
+      expect(readFileSync(path.join(dataDir, 'api-key'), 'utf8')).toMatch(/^soma_/);
+      const { stdout } = await run('node', ['bin/soma.mjs', 'chat', '--url', `http://127.0.0.1:${port}`, '-m', 'Say hello.'], { env, timeout: 200_000 });
+      expect(stdout).toContain('[iteration 0]');
+      expect(stdout).toMatch(/\(\d+ iterations · \w+ · turn [0-9a-f-]{36}\)/);
+    } finally {
+      server.kill('SIGTERM');
+      await new Promise((r) => server.once('exit', r));
+    }
+  }, 240_000);
+});

@@ -1,0 +1,59 @@
+import { spawn, execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const bin = path.resolve('bin/soma.mjs');
+
+async function fails(args: string[], env: Record<string, string>) {
+  return run('node', [bin, ...args], { env: { ...process.env, ...env } }).then(
+    (r) => ({ code: 0, stderr: r.stderr }),
+    (err: { code: number; stderr: string }) => ({ code: err.code, stderr: err.stderr }),
+  );
+}
+
+describe('soma as a process', () => {
+  it('stops with one clear line naming a wrong variable', async () => {
+    const result = await fails(['serve', '--no-pull'], { SA01_RLM_MAX_ITERATIONS: 'lots', SOMA_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'soma-')) });
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toContain('SA01_RLM_MAX_ITERATIONS must be a whole number from 1 to 10');
+  });
+
+  it('exits 1 with a clear message when the database cannot be reached', async () => {
+    const result = await fails(['migrate'], { DATABASE_URL: 'postgres://soma:soma@127.0.0.1:9/nowhere' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^soma: DATABASE_UNAVAILABLE: cannot reach PostgreSQL/);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('serves with no configuration on the embedded database and creates a local API key', async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'soma-'));
+    const child = spawn('node', [bin, 'serve', '--port', '0', '--host', '127.0.0.1', '--no-pull'], { env: { ...process.env, SOMA_DATA_DIR: dataDir, SOMA_LOG_LEVEL: 'info' } });
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          const match = /"port":(\d+)/.exec(out);
+          if (match) resolve(Number(match[1]));
+        });
+        child.once('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
+      });
+      const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+      expect(health.status).toBe(200);
+      const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+      expect(ready.status).toBe(200);
+      const { readFileSync } = await import('node:fs');
+      const key = readFileSync(path.join(dataDir, 'api-key'), 'utf8').trim();
+      const capsules = await fetch(`http://127.0.0.1:${port}/v1/capsules`, { headers: { authorization: `Bearer ${key}` } });
+      expect(capsules.status).toBe(200);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
+  }, 60_000);
+});
