@@ -62,7 +62,7 @@ export async function createSoma({ config, clock = systemClock, logger, models, 
     const theBrain =
       brain ??
       (config.brainUrl
-        ? createHttpBrain({ url: config.brainUrl, token: config.adminToken, timeoutMs: config.brainTimeoutMs })
+        ? createHttpBrain({ url: config.brainUrl, token: config.adminToken, timeoutMs: config.brainTimeoutMs, metrics })
         : createLocalBrain({ database, clock, metrics }));
 
     const policy: PolicyEngine = config.opaUrl ? createOpaHttpPolicy({ url: config.opaUrl }) : await createOpaWasmPolicy({});
@@ -101,7 +101,7 @@ export async function createSoma({ config, clock = systemClock, logger, models, 
       readiness: { database: () => database.ping() },
       mount: (root) => {
         if (!config.brainUrl) root.route('/', createBrainRoutes({ brain: theBrain }));
-        root.route('/', createLearningRoutes({ database, brain: theBrain, clock }));
+        root.route('/', createLearningRoutes({ database, clock }));
       },
     });
 

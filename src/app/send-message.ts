@@ -157,7 +157,7 @@ export async function sendMessage(ctx: AppContext, { caller, conversationId, con
   let result: TurnLoopResult | undefined;
   try {
     const scope = { tenantId: caller.tenantId, capsuleId: capsule.id };
-    const memories = memoryOff ? [] : await recallForTurn(ctx, scope, text);
+    const memories = memoryOff ? [] : await recallForTurn(ctx, scope, text, seed);
     toolSet = degraded ? undefined : await ctx.toolRunner.load({ ...scope, capabilities: enabledCapabilities, toolPolicy: capsule.toolPolicy as never });
     result = await runTurnLoop(
       {
@@ -214,9 +214,9 @@ export async function sendMessage(ctx: AppContext, { caller, conversationId, con
   return completed;
 }
 
-async function recallForTurn(ctx: AppContext, scope: { tenantId: string; capsuleId: string }, query: string): Promise<RecalledForTurn[]> {
+async function recallForTurn(ctx: AppContext, scope: { tenantId: string; capsuleId: string }, query: string, seed: number): Promise<RecalledForTurn[]> {
   try {
-    const recalled = await withTimeout(ctx.brain.recall(scope, { query, top_k: 8 }), ctx.settings.brainTimeoutMs, 'memory recall');
+    const recalled = await withTimeout(ctx.brain.recall(scope, { query, top_k: 8, seed }), ctx.settings.brainTimeoutMs, 'memory recall');
     ctx.health.report('brain', true);
     return recalled.map((m) => ({ key: m.key, content: m.content, score: m.score }));
   } catch (cause) {

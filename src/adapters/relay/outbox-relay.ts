@@ -49,6 +49,12 @@ export interface OutboxRelayOptions {
   /** Topic to publish to: default the row's `topic`; a string replaces it, a function maps it (tests use unique topics). */
   topic?: string | ((rowTopic: string) => string);
   pendingRefreshMs?: number;
+  /**
+   * PGlite runs no autovacuum, and each relayed row leaves dead row versions behind that every later
+   * claim wades through. There the relay runs `VACUUM ANALYZE outbox_messages` after changing this
+   * many rows (0 = never). Ignored on PostgreSQL, whose autovacuum does it.
+   */
+  vacuumEveryRows?: number;
 }
 
 export interface RelayRunResult {
@@ -113,9 +119,19 @@ export function createOutboxRelay({
   leaseMs = 30_000,
   topic,
   pendingRefreshMs = 1_000,
+  vacuumEveryRows = 20_000,
 }: OutboxRelayOptions): OutboxRelay {
   const topicOf = (rowTopic: string) => (typeof topic === 'function' ? topic(rowTopic) : (topic ?? rowTopic));
   let lastPendingRefresh = Number.NEGATIVE_INFINITY;
+  let changedSinceVacuum = 0;
+
+  async function vacuumIfDue(changed: number): Promise<void> {
+    if (database.driver !== 'pglite' || vacuumEveryRows <= 0) return;
+    changedSinceVacuum += changed;
+    if (changedSinceVacuum < vacuumEveryRows) return;
+    changedSinceVacuum = 0;
+    await database.query(sql`VACUUM ANALYZE outbox_messages`);
+  }
 
   const claimColumns = sql`id, seq, topic, partition_key, event_type, payload::text AS value, headers, attempts,
     extract(epoch from created_at) * 1000 AS created_ms`;
@@ -265,6 +281,7 @@ export function createOutboxRelay({
       logger.warn({ failed: outcome.failed.length, err: outcome.failed[0]?.error.message }, 'publishing outbox rows to Kafka failed; will retry');
     }
     await refreshPending(claimed < batchSize || dead > 0);
+    await vacuumIfDue(claimed);
     return {
       claimed,
       published: outcome.published.length,

@@ -18,13 +18,12 @@ export async function withTimeout<T>(promise: Promise<T>, ms: number, what: stri
 }
 
 /**
- * The live learner: one synchronous `publish_turn_metrics` per iteration with a tight timeout. A
+ * The live learner (the brain adapters record learning latency and skips): one synchronous `publish_turn_metrics` per iteration with a tight timeout. A
  * failure marks the brain unhealthy and the iteration goes on with `learning = "skipped"`.
  */
 export function createBrainLearner(ctx: AppContext, scope: { tenantId: string; capsuleId: string; seed: number }): Learner {
   return {
     async learn({ metrics }): Promise<LearnResult> {
-      const started = performance.now();
       try {
         const response = await withTimeout(
           ctx.brain.publishTurnMetrics({ ...metrics, seed: scope.seed, capsule_id: scope.capsuleId, tenant: scope.tenantId } as never),
@@ -32,9 +31,7 @@ export function createBrainLearner(ctx: AppContext, scope: { tenantId: string; c
           'publish_turn_metrics',
         );
         ctx.health.report('brain', true);
-        ctx.metrics.observeLearningLatency((performance.now() - started) / 1000);
         if (response.status !== 'success' || !response.before) {
-          ctx.metrics.countLearningSkipped();
           return { status: 'skipped', reason: 'the brain did not apply the step' };
         }
         return {
@@ -47,7 +44,6 @@ export function createBrainLearner(ctx: AppContext, scope: { tenantId: string; c
         };
       } catch (cause) {
         ctx.health.report('brain', false);
-        ctx.metrics.countLearningSkipped();
         return { status: 'skipped', reason: (cause as Error).message };
       }
     },

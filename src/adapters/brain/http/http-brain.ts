@@ -41,7 +41,7 @@ export function createHttpBrain({ url, apiKey, token, timeoutMs = 2_000, metrics
   const key = apiKey ?? token;
   let health: BrainHealth = 'unknown';
 
-  async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+  async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown, signal?: AbortSignal, tenantId?: string): Promise<T> {
     const timeout = AbortSignal.timeout(timeoutMs);
     const combined = signal ? AbortSignal.any([timeout, signal]) : timeout;
     let response: Response;
@@ -49,7 +49,7 @@ export function createHttpBrain({ url, apiKey, token, timeoutMs = 2_000, metrics
     try {
       response = await fetch(`${base}${path}`, {
         method,
-        headers: { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(key ? { authorization: `Bearer ${key}` } : {}) },
+        headers: { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(key ? { authorization: `Bearer ${key}` } : {}), ...(tenantId ? { 'x-soma-tenant': tenantId } : {}) },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         signal: combined,
       });
@@ -79,7 +79,7 @@ export function createHttpBrain({ url, apiKey, token, timeoutMs = 2_000, metrics
     async publishTurnMetrics(request: PublishTurnMetricsRequest, options: { signal?: AbortSignal } = {}): Promise<PublishTurnMetricsResponse> {
       const started = process.hrtime.bigint();
       try {
-        const response = await call<PublishTurnMetricsWire>('POST', '/v1/learning/publish_turn_metrics', request, options.signal);
+        const response = await call<PublishTurnMetricsWire>('POST', '/v1/learning/publish_turn_metrics', request, options.signal, request.tenant);
         metrics?.observeLearningLatency(Number(process.hrtime.bigint() - started) / 1e9);
         return fromWire(response);
       } catch (error) {
@@ -89,16 +89,16 @@ export function createHttpBrain({ url, apiKey, token, timeoutMs = 2_000, metrics
     },
 
     async getState(scope: BrainScope): Promise<LearnedState & { learning_version: number }> {
-      const state = await call<StateWire>('GET', `/v1/learning/state?capsule_id=${encodeURIComponent(scope.capsuleId)}`);
+      const state = await call<StateWire>('GET', `/v1/learning/state?capsule_id=${encodeURIComponent(scope.capsuleId)}`, undefined, undefined, scope.tenantId);
       return { weights: state.weights, neuromodulators: state.neuromodulators, rewardBaseline: state.reward_baseline, learning_version: state.learning_version };
     },
 
     async remember(scope: BrainScope, memory: MemoryRecord): Promise<void> {
-      await call('POST', '/v1/memory/remember', { capsule_id: scope.capsuleId, ...memory });
+      await call('POST', '/v1/memory/remember', { capsule_id: scope.capsuleId, ...memory }, undefined, scope.tenantId);
     },
 
     async recall(scope: BrainScope, query: RecallQuery): Promise<RecalledMemory[]> {
-      const answer = await call<{ results: RecalledMemory[] }>('POST', '/v1/memory/recall', { capsule_id: scope.capsuleId, ...query });
+      const answer = await call<{ results: RecalledMemory[] }>('POST', '/v1/memory/recall', { capsule_id: scope.capsuleId, ...query }, undefined, scope.tenantId);
       return answer.results;
     },
   };
