@@ -11,7 +11,7 @@
  *    (`BENCH_RELAY_SECONDS`) while the relay runs its normal poll loop; a Kafka consumer records
  *    receive time − the row's `created_at`. Bar: p99 < 1 s.
  *
- * Prints a table and exits non-zero when a bar is missed.
+ * Prints a table and exits non-zero when PostgreSQL misses a bar (PGlite's figures are reported only).
  */
 import { randomUUID } from 'node:crypto';
 import { Consumer, stringDeserializers } from '@platformatic/kafka';
@@ -128,7 +128,7 @@ async function measureLag(database: Database, publisher: KafkaPublisher, topic: 
     maxWaitTime: 50,
   });
   const lags: number[] = [];
-  let writeSeconds = Number.NaN;
+  let writeSeconds: number | undefined;
   const warmupIds = new Set<string>();
   let warmedUp!: () => void;
   const warm = new Promise<void>((resolve) => (warmedUp = resolve));
@@ -192,7 +192,7 @@ async function measureLag(database: Database, publisher: KafkaPublisher, topic: 
     lagMax: sorted.at(-1) ?? Number.NaN,
     ackLagP99: percentile(sortedAck, 99),
     steadyEvents: sorted.length,
-    writeRate: sorted.length / writeSeconds,
+    writeRate: writeSeconds ? sorted.length / writeSeconds : Number.NaN,
   };
 }
 
@@ -237,6 +237,12 @@ async function benchDatabase(label: string, open: () => Promise<{ database: Data
   }
 }
 
+/**
+ * The bars gate PostgreSQL: Kafka is the scale-out event bus, which runs beside PostgreSQL. PGlite
+ * relaying to Kafka works and is measured, but is reported only.
+ */
+const gated = (row: Row) => row.database === 'postgres';
+
 async function main(): Promise<void> {
   const rows: Row[] = [];
   if (process.env.DATABASE_URL) {
@@ -269,14 +275,14 @@ async function main(): Promise<void> {
         fixed(row.lagP99),
         fixed(row.lagMax),
         fixed(row.ackLagP99),
-        ok ? 'ok' : 'MISSED',
+        gated(row) ? (ok ? 'ok' : 'MISSED') : ok ? 'ok (info)' : 'missed (info)',
       ];
     }),
   ];
   const widths = table[0]!.map((_, column) => Math.max(...table.map((line) => line[column]!.length)));
   console.log(`outbox → Kafka relay (brokers ${BROKERS}; batch ${BATCH_SIZE}; steady ${RATE}/s × ${SECONDS} s; bars: ≥ ${THROUGHPUT_BAR} ev/s, p99 lag < ${LAG_P99_BAR_MS} ms)`);
   for (const line of table) console.log(line.map((cell, column) => cell.padEnd(widths[column]!)).join('  '));
-  if (rows.some((row) => row.relayPerSecond < THROUGHPUT_BAR || row.lagP99 >= LAG_P99_BAR_MS)) process.exitCode = 1;
+  if (rows.some((row) => gated(row) && (row.relayPerSecond < THROUGHPUT_BAR || row.lagP99 >= LAG_P99_BAR_MS))) process.exitCode = 1;
 }
 
 main().catch((error: unknown) => {

@@ -3,8 +3,7 @@ import path from 'node:path';
 import type { ModelFactory } from '../../app/model-router.js';
 import type { ChatModel, ModelCapabilities } from '../../ports/chat-model.js';
 import { SomaError } from '../../shared/errors.js';
-import { createAiSdkModel } from './ai-sdk/index.js';
-import { createLlamaCppModel } from './llama-cpp/index.js';
+import { countTiktokens } from './ai-sdk/tiktoken-counter.js';
 import { createScriptedModel } from './scripted/index.js';
 import { defaultModelsDir as modelsDirFromEnv } from './pull/index.js';
 
@@ -72,13 +71,17 @@ export function createModelFactory(options: ModelFactoryOptions = {}): ModelFact
       case 'scripted':
         return createScriptedModel({ script: spec.slice('scripted:'.length), id: spec });
       case 'local':
-        return createLlamaCppModel({ modelPath: resolveLocalModelPath(spec, options.modelsDir), contextSize: options.contextTokens });
+        return lazyModel(spec, describe(spec).capabilities, async () =>
+          (await import('./llama-cpp/index.js')).createLlamaCppModel({ modelPath: resolveLocalModelPath(spec, options.modelsDir), contextSize: options.contextTokens }),
+        );
       case 'openai':
-        return createAiSdkModel({ spec, apiKey: options.openaiApiKey, logprobs: true });
+        return lazyModel(spec, describe(spec).capabilities, async () => (await import('./ai-sdk/index.js')).createAiSdkModel({ spec, apiKey: options.openaiApiKey, logprobs: true }));
       case 'anthropic':
-        return createAiSdkModel({ spec, apiKey: options.anthropicApiKey });
+        return lazyModel(spec, describe(spec).capabilities, async () => (await import('./ai-sdk/index.js')).createAiSdkModel({ spec, apiKey: options.anthropicApiKey }));
       case 'openai-compatible':
-        return createAiSdkModel({ spec, baseURL: options.openaiBaseUrl, apiKey: options.openaiApiKey, logprobs: true });
+        return lazyModel(spec, describe(spec).capabilities, async () =>
+          (await import('./ai-sdk/index.js')).createAiSdkModel({ spec, baseURL: options.openaiBaseUrl, apiKey: options.openaiApiKey, logprobs: true }),
+        );
       default:
         throw new SomaError('NO_MODEL_AVAILABLE', `unknown model provider in ${spec}`);
     }
@@ -97,6 +100,33 @@ export function createModelFactory(options: ModelFactoryOptions = {}): ModelFact
     async closeAll() {
       await Promise.all([...cache.values()].map((m) => m.close?.()));
       cache.clear();
+    },
+  };
+}
+
+/**
+ * A model whose adapter module loads on first use, so a process that never calls a provider does not
+ * pay for its libraries (node-llama-cpp, the AI SDK). Until then tokens are counted with cl100k.
+ */
+function lazyModel(id: string, capabilities: ModelCapabilities, load: () => Promise<ChatModel>): ChatModel {
+  let loaded: ChatModel | undefined;
+  let loading: Promise<ChatModel> | undefined;
+  const get = () => {
+    loading ??= load().then((model) => (loaded = model));
+    return loading;
+  };
+  return {
+    id,
+    capabilities,
+    countTokens: (text) => (loaded ? loaded.countTokens(text) : countTiktokens(text, 'cl100k_base')),
+    async *stream(options) {
+      yield* (await get()).stream(options);
+    },
+    async warmUp() {
+      await (await get()).warmUp?.();
+    },
+    async close() {
+      if (loading) await (await loading).close?.();
     },
   };
 }

@@ -1,4 +1,6 @@
-import { mkdirSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { promisify } from 'node:util';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
@@ -31,6 +33,12 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/**
+ * Memory settings of the embedded database: PostgreSQL's server defaults (128 MB shared buffers)
+ * would triple the resident memory of an idle Soma; an embedded single-user database needs far less.
+ */
+const pgliteSettings = ['shared_buffers = 16MB', 'work_mem = 4MB', 'maintenance_work_mem = 16MB', 'temp_buffers = 4MB', 'wal_buffers = 1MB'];
+
 const migrationsFolder = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../migrations');
 const MIGRATION_LOCK = 727_001;
 
@@ -49,11 +57,25 @@ export async function openDatabase({ databaseUrl, dataDir = 'memory://', maxConn
   return openPglite(dataDir);
 }
 
+/**
+ * Creates a new PGlite cluster in a short-lived child process. initdb needs several hundred MB of
+ * WebAssembly memory that a process can never give back; doing it in a child keeps the server's
+ * resident memory at what serving needs.
+ */
+async function initPgliteCluster(dataDir: string): Promise<void> {
+  const module = import.meta.resolve('@electric-sql/pglite');
+  const script = `const { PGlite } = await import(${JSON.stringify(module)}); const db = await PGlite.create({ dataDir: process.argv[1], postgresqlconf: ${JSON.stringify(pgliteSettings)} }); await db.close();`;
+  await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script, dataDir], { timeout: 120_000 });
+}
+
 async function openPglite(dataDir: string): Promise<Database> {
-  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
   let client: PGlite;
   try {
-    client = await PGlite.create(dataDir);
+    if (!dataDir.startsWith('memory://')) {
+      mkdirSync(dataDir, { recursive: true });
+      if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await initPgliteCluster(dataDir);
+    }
+    client = await PGlite.create({ dataDir, postgresqlconf: pgliteSettings });
   } catch (cause) {
     throw new SomaError('DATABASE_UNAVAILABLE', `cannot open the embedded database at ${dataDir}: ${(cause as Error).message}`, { cause });
   }

@@ -1,7 +1,7 @@
 import type { ChatModel, LlmOutput, ModelStreamPart } from '../../ports/chat-model.js';
 import { SomaError, type ErrorCode } from '../../shared/errors.js';
 import { DeadlineError } from '../turn/index.js';
-import { countTiktokens } from '../../adapters/model/ai-sdk/index.js';
+import { countTiktokens } from '../../adapters/model/ai-sdk/tiktoken-counter.js';
 
 /** How a recorded turn ended after its last recorded iteration (what the next call must do). */
 export type RecordedEnding =

@@ -1,4 +1,4 @@
-import { all, create, type FactoryFunctionMap } from 'mathjs';
+import type { FactoryFunctionMap } from 'mathjs';
 import type { CapabilityConfig, Tool } from '../../../ports/tools.js';
 
 /** mathjs functions that could run code, define things or recurse into the parser: never exposed. */
@@ -7,9 +7,24 @@ const disabledFunctions = [
   'compile', 'parser', 'resolve', 'rationalize', 'symbolicEqual', 'chain', 'reviver', 'replacer',
 ] as const;
 
+interface RestrictedMath {
+  evaluate: (expression: string) => unknown;
+  format: (value: unknown) => string;
+}
+
+let shared: Promise<RestrictedMath> | undefined;
+
+/**
+ * One restricted mathjs instance per process, loaded on first use (mathjs is large: importing it
+ * eagerly would cost every Soma process ~100 MB before any calculation).
+ */
+function restrictedMath(): Promise<RestrictedMath> {
+  shared ??= import('mathjs').then(({ all, create }) => restrictedEvaluate(create(all as FactoryFunctionMap)));
+  return shared;
+}
+
 /** A mathjs instance with the dangerous functions replaced by ones that throw; returns its evaluator. */
-function restrictedEvaluate(): { evaluate: (expression: string) => unknown; format: (value: unknown) => string } {
-  const math = create(all as FactoryFunctionMap);
+function restrictedEvaluate(math: ReturnType<typeof import('mathjs')['create']>): RestrictedMath {
   const evaluate = math.evaluate.bind(math);
   const format = (value: unknown) => math.format(value, { precision: 14 });
   const disabled = Object.fromEntries(
@@ -21,7 +36,6 @@ function restrictedEvaluate(): { evaluate: (expression: string) => unknown; form
 
 /** `calculator {expression}` → `{result}`: arithmetic, functions, matrices and units via mathjs. */
 export function createCalculatorTool({ capability }: { capability: CapabilityConfig }): Tool {
-  const math = restrictedEvaluate();
   return {
     capability,
     definition: {
@@ -38,6 +52,7 @@ export function createCalculatorTool({ capability }: { capability: CapabilityCon
     },
     async execute(args) {
       const { expression } = args as { expression: string };
+      const math = await restrictedMath();
       const value = math.evaluate(expression);
       if (typeof value === 'number' && Number.isFinite(value)) return { result: value };
       if (typeof value === 'boolean') return { result: value };
