@@ -21,8 +21,11 @@ WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 
 log "compiling policy/soma with $("$OPA" version | head -n 1)"
-"$OPA" check "$REPO_ROOT/policy/soma"
-"$OPA" build -t wasm -e soma/tools/allow -e soma/tools/reason -o "$WORK/bundle.tar.gz" "$REPO_ROOT/policy/soma"
+# Build from the repository root with a relative path: the WASM embeds the source paths, so an
+# absolute path would make the bytes depend on where the clone lives.
+cd "$REPO_ROOT"
+"$OPA" check policy/soma
+"$OPA" build -t wasm -e soma/tools/allow -e soma/tools/reason -o "$WORK/bundle.tar.gz" policy/soma
 tar -xzOPf "$WORK/bundle.tar.gz" /policy.wasm >"$WORK/policy.wasm"
 install -m 0644 "$WORK/policy.wasm" "$OUT"
 log "wrote $OUT"

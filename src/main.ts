@@ -90,9 +90,18 @@ export async function createSoma({ config, clock = systemClock, logger, models, 
       },
     };
 
-    // Turns a dead process left running: on the embedded database nobody else can be running them.
-    const recovered = await recoverInterruptedTurns(ctx, { olderThanMs: database.driver === 'pglite' ? -1 : config.turnDeadlineMs + 60_000 });
-    if (recovered > 0) log.warn({ recovered }, 'marked turns left running by a stopped process as interrupted');
+    // Turns a dead process left running. On the embedded database nobody else can be running them;
+    // on PostgreSQL other servers may be, but no live turn outlasts its deadline (the loop aborts
+    // there), so a running turn older than deadline + grace belongs to a process that died.
+    const sweep = async (olderThanMs: number) => {
+      const recovered = await recoverInterruptedTurns(ctx, { olderThanMs });
+      if (recovered > 0) log.warn({ recovered }, 'marked turns left running by a stopped process as interrupted');
+    };
+    const staleAfterMs = config.turnDeadlineMs + 10_000;
+    await sweep(database.driver === 'pglite' && !given ? -1 : staleAfterMs);
+    const sweeper = setInterval(() => void sweep(staleAfterMs).catch((err) => log.warn({ err }, 'interrupted-turn sweep failed')), Math.min(60_000, staleAfterMs));
+    sweeper.unref();
+    closers.unshift(async () => clearInterval(sweeper));
 
     const app = createHttpApp({
       ctx,

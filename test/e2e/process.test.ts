@@ -1,5 +1,5 @@
 import { spawn, execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -47,13 +47,58 @@ describe('soma as a process', () => {
       expect(health.status).toBe(200);
       const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
       expect(ready.status).toBe(200);
-      const { readFileSync } = await import('node:fs');
       const key = readFileSync(path.join(dataDir, 'api-key'), 'utf8').trim();
       const capsules = await fetch(`http://127.0.0.1:${port}/v1/capsules`, { headers: { authorization: `Bearer ${key}` } });
       expect(capsules.status).toBe(200);
     } finally {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
+    }
+  }, 60_000);
+
+  it('soma chat: an interactive session streams each turn and keeps its conversation', async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'soma-'));
+    const { writeFileSync } = await import('node:fs');
+    const scriptFile = path.join(dataDir, 'script.json');
+    writeFileSync(scriptFile, JSON.stringify({ turns: [{ match: 'weather', iterations: [{ text: 'I cannot see outside.', confidence: 0.7, final: true }] }, { iterations: [{ text: 'Hi there!', confidence: 0.8, final: true }] }] }));
+    const env = { ...process.env, SOMA_DATA_DIR: dataDir, SOMA_MODEL: `scripted:${scriptFile}` };
+    const server = spawn('node', [bin, 'serve', '--port', '0', '--host', '127.0.0.1', '--no-pull'], { env });
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        let out = '';
+        server.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          const match = /"port":(\d+)/.exec(out);
+          if (match) resolve(Number(match[1]));
+        });
+        server.once('exit', (code) => reject(new Error(`exited ${code}`)));
+      });
+      const chat = spawn('node', [bin, 'chat', '--url', `http://127.0.0.1:${port}`], { env });
+      let output = '';
+      chat.stdout.on('data', (c: Buffer) => (output += c.toString()));
+      chat.stdin.write('hello\n');
+      await new Promise<void>((resolve) => {
+        const timer = setInterval(() => {
+          if (output.includes('Hi there!') && /iterations/.test(output)) {
+            clearInterval(timer);
+            resolve();
+          }
+        }, 50);
+      });
+      chat.stdin.write('how is the weather?\n');
+      chat.stdin.end();
+      const code = await new Promise<number | null>((r) => chat.once('exit', r));
+      expect(code).toBe(0);
+      expect(output).toContain('Hi there!');
+      expect(output).toContain('I cannot see outside.');
+      expect(output).toMatch(/1 iterations · llm_completed/);
+      const state = JSON.parse(readFileSync(path.join(dataDir, 'chat.json'), 'utf8')) as { conversation_id: string };
+      const key = readFileSync(path.join(dataDir, 'api-key'), 'utf8').trim();
+      const messages = (await (await fetch(`http://127.0.0.1:${port}/v1/conversations/${state.conversation_id}/messages`, { headers: { authorization: `Bearer ${key}` } })).json()) as { messages: unknown[] };
+      expect(messages.messages).toHaveLength(4);
+    } finally {
+      server.kill('SIGTERM');
+      await new Promise((r) => server.once('exit', r));
     }
   }, 60_000);
 });
