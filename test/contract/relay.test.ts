@@ -1,11 +1,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/adapters/store/index.js';
 import { services, skipWithout } from '../support/services.js';
 import { describeOutboxRelayContract } from './relay.contract.js';
-import { createScratchDatabase } from './relay-kafka.js';
+import { collect, createScratchDatabase, kafkaScriptCommand, ownsBroker, uniqueEventIds, uniqueName } from './relay-kafka.js';
+import { createKafkaPublisher, createOutboxRelay } from '../../src/adapters/relay/index.js';
+import { drivers } from '../support/databases.js';
+import { startTestSoma } from '../support/soma.js';
 
 // One file for both drivers: the outage tests stop the shared broker, so nothing else of this
 // suite may run beside them (vitest runs the tests of one file one after another).
@@ -51,4 +54,55 @@ describe.skipIf(skipWithout('kafkaBrokers') || skipWithout('databaseUrl'))('rela
       };
     },
   });
+});
+
+describe.skipIf(skipWithout('kafkaBrokers'))('chat turns → Kafka through the relay', () => {
+  for (const driver of drivers()) {
+    it(`every iteration and every turn reaches Kafka once, keyed by tenant — also across a broker outage (${driver})`, async () => {
+      const brokers = services.kafkaBrokers!;
+      const topic = uniqueName('turns');
+      const t = await startTestSoma({
+        driver,
+        script: { turns: [{ iterations: [{ text: 'draft', confidence: 0.4 }, { text: 'final draft', confidence: 0.9, final: true }] }] },
+      });
+      const publisher = createKafkaPublisher({ brokers });
+      await publisher.ensureTopic(topic);
+      const relay = createOutboxRelay({ database: t.soma.database, publisher, topic, pollIntervalMs: 50, backoff: { baseMs: 200, maxMs: 1_000 } });
+      relay.start();
+      try {
+        const tenant = await t.tenant();
+        const key = tenant.api_key;
+        const capsule = (await (await t.request('POST', '/v1/capsules', { key, body: { name: 'k', system_prompt: 's' } })).json()) as { id: string };
+        const conversation = (await (await t.request('POST', '/v1/conversations', { key, body: { capsule_id: capsule.id } })).json()) as { id: string };
+        const turn = async (i: number) =>
+          (await (await t.request('POST', `/v1/conversations/${conversation.id}/messages`, { key, body: { content: `q${i}` } })).json()) as { turn_id: string; iterations: number };
+
+        const turns = [];
+        for (let i = 0; i < 5; i++) turns.push(await turn(i));
+        const outage = ownsBroker(brokers);
+        if (outage) {
+          await kafkaScriptCommand('stop');
+          for (let i = 0; i < 100; i++) turns.push(await turn(100 + i));
+          await kafkaScriptCommand('start');
+        }
+        const expected = turns.reduce((sum, x) => sum + x.iterations + 2, 0); // turn_started + iterations + turn_complete
+        const chat = (m: { headers: Record<string, string> }[]) => m.filter((x) => x.headers.event_type?.startsWith('chat.'));
+        const messages = chat(await collect({ brokers, topic, until: (m) => uniqueEventIds(chat(m) as never).size >= expected, timeoutMs: 120_000, settleMs: 500 }));
+        const byEvent = new Map(messages.map((m) => [m.headers.event_id, m]));
+        expect(byEvent.size).toBe(expected);
+        for (const m of byEvent.values()) expect(m.key).toBe(tenant.id);
+        for (const x of turns) {
+          const ofTurn = [...byEvent.values()].map((m) => JSON.parse(m.value) as { turn_id: string; event_type: string }).filter((e) => e.turn_id === x.turn_id);
+          expect(ofTurn.filter((e) => e.event_type === 'chat.iteration_completed')).toHaveLength(x.iterations);
+          expect(ofTurn.filter((e) => e.event_type === 'chat.turn_complete')).toHaveLength(1);
+        }
+        const keys = [...byEvent.values()].map((m) => m.headers.idempotency_key);
+        expect(new Set(keys).size).toBe(keys.length);
+      } finally {
+        await relay.stop();
+        await publisher.close();
+        await t.close();
+      }
+    }, 240_000);
+  }
 });

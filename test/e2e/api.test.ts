@@ -165,6 +165,21 @@ describe.each(drivers())('HTTP API on %s', (driver) => {
     expect(list.capsules.map((c) => c.id)).toContain(capsuleId);
   });
 
+  it('remembers each turn and shows what was recalled in the next turn\'s trace', async () => {
+    const first = (await (await t.request('POST', `/v1/conversations/${conversationId}/messages`, { key, body: { content: 'my favourite colour is teal' } })).json()) as { turn_id: string };
+    let stored = 0;
+    for (let i = 0; i < 50 && stored === 0; i++) {
+      [{ n: stored } = { n: 0 }] = await t.soma.database.query<{ n: number }>(sql`select count(*)::int as n from memories where key = ${`turn:${first.turn_id}`}`);
+      if (stored === 0) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(stored).toBe(1);
+    const second = (await (await t.request('POST', `/v1/conversations/${conversationId}/messages`, { key, body: { content: 'what is my favourite colour?' } })).json()) as { turn_id: string };
+    const trace = (await (await t.request('GET', `/v1/trace/${second.turn_id}`, { key })).json()) as { iterations: { metadata: { memories: { key: string; content: string; score: number }[] } }[] };
+    const memories = trace.iterations[0]!.metadata.memories;
+    expect(memories.map((m) => m.key)).toContain(`turn:${first.turn_id}`);
+    expect(memories.find((m) => m.key === `turn:${first.turn_id}`)!.content).toContain('teal');
+  });
+
   it('serves ops endpoints and OpenAPI 3.1', async () => {
     expect((await t.request('GET', '/healthz')).status).toBe(200);
     expect((await t.request('GET', '/readyz')).status).toBe(200);

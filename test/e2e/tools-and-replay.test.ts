@@ -132,6 +132,11 @@ describe.skipIf(!drivers().includes('postgres'))('soma replay (CLI)', () => {
       const env = { ...process.env, DATABASE_URL: base.toString(), SOMA_LOG_LEVEL: 'silent' };
       const ok = await run('node', ['bin/soma.mjs', 'replay', turn.turn_id], { env });
       expect(ok.stdout).toContain('identical');
+      await t.request('POST', `/v1/conversations/${conversation.id}/messages`, { key, body: { content: 'hello' } });
+      const all = await run('node', ['bin/soma.mjs', 'replay', '--conversation', conversation.id], { env });
+      expect(all.stderr).toContain('2 turn(s) replayed, 0 with differences');
+      const since = await run('node', ['bin/soma.mjs', 'replay', '--since', new Date(Date.now() - 60_000).toISOString(), '--json'], { env });
+      expect((JSON.parse(since.stdout) as { identical: boolean }[]).every((r) => r.identical)).toBe(true);
       const cf = await run('node', ['bin/soma.mjs', 'replay', turn.turn_id, '--with', 'threshold=0.5'], { env });
       expect(cf.stdout).toContain('counterfactual');
       await t.soma.database.query(sql`update rlm_iterations set weights_after = jsonb_set(weights_after, '{alpha}', '9') where turn_id = ${turn.turn_id} and iteration_number = 0`);
