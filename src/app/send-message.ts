@@ -253,10 +253,6 @@ async function saveIteration(ctx: AppContext, { turnId, conversationId, tenantId
       startedAt: record.startedAt,
       completedAt: record.completedAt,
     });
-    await tx
-      .update(tables.turns)
-      .set({ iterations: record.iteration + 1 })
-      .where(eq(tables.turns.id, turnId));
     await writeEvent(tx, {
       eventType: 'chat.iteration_completed',
       tenantId,
@@ -377,7 +373,13 @@ export async function recoverInterruptedTurns(ctx: Pick<AppContext, 'database' |
   const cutoff = new Date(ctx.clock.now() - olderThanMs);
   const rows = await ctx.database.db
     .update(tables.turns)
-    .set({ status: 'interrupted', exitReason: 'error', error: { code: 'INTERRUPTED', message: 'the process running this turn stopped', iteration: -1 }, completedAt: new Date(ctx.clock.now()) })
+    .set({
+      status: 'interrupted',
+      exitReason: 'error',
+      iterations: sql`(select count(*)::int from ${tables.rlmIterations} where ${tables.rlmIterations.turnId} = ${tables.turns.id})`,
+      error: { code: 'INTERRUPTED', message: 'the process running this turn stopped', iteration: -1 },
+      completedAt: new Date(ctx.clock.now()),
+    })
     .where(and(eq(tables.turns.status, 'running'), lt(tables.turns.startedAt, cutoff)))
     .returning({ id: tables.turns.id });
   return rows.length;

@@ -86,8 +86,8 @@ describe.skipIf(skipWithout('kafkaBrokers'))('chat turns → Kafka through the r
           await kafkaScriptCommand('start');
         }
         const expected = turns.reduce((sum, x) => sum + x.iterations + 2, 0); // turn_started + iterations + turn_complete
-        const chat = (m: { headers: Record<string, string> }[]) => m.filter((x) => x.headers.event_type?.startsWith('chat.'));
-        const messages = chat(await collect({ brokers, topic, until: (m) => uniqueEventIds(chat(m) as never).size >= expected, timeoutMs: 120_000, settleMs: 500 }));
+        const chat = <M extends { headers: Record<string, string> }>(m: M[]) => m.filter((x) => x.headers.event_type?.startsWith('chat.'));
+        const messages = chat(await collect({ brokers, topic, until: (m) => uniqueEventIds(chat(m)).size >= expected, timeoutMs: 120_000, settleMs: 500 }));
         const byEvent = new Map(messages.map((m) => [m.headers.event_id, m]));
         expect(byEvent.size).toBe(expected);
         for (const m of byEvent.values()) expect(m.key).toBe(tenant.id);
