@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { and, desc, eq, lt, sql } from 'drizzle-orm';
-import { tables } from '../adapters/store/index.js';
+import { tables, type Executor, type Tx } from '../adapters/store/index.js';
 import { iterationLimits, type ExitReason } from '../core/turn/index.js';
 import type { LearnedState, Neuromodulators, Weights } from '../ports/learning.js';
 import type { ToolCall } from '../ports/chat-model.js';
@@ -176,7 +176,7 @@ export async function sendMessage(ctx: AppContext, { caller, conversationId, con
               event: 'tool.result',
               data: { iteration, call_id: outcome.callId, ok: outcome.ok, ...(outcome.ok ? { result: outcome.result } : { error: outcome.error ?? outcome.outcome }), latency_ms: outcome.latency_ms },
             }),
-          saveIteration: (record) => saveIteration(ctx, { turnId, conversationId, tenantId: caller.tenantId, capsuleId: capsule.id, record }),
+          saveIteration: (record, transaction) => saveIteration(ctx, { turnId, conversationId, tenantId: caller.tenantId, capsuleId: capsule.id, record, transaction: transaction as Tx | undefined }),
           iterationCompleted: (record) => {
             ctx.health.report('llm', true);
             ctx.metrics.iteration(record.exitReason, record.convergenceScore);
@@ -226,8 +226,12 @@ async function recallForTurn(ctx: AppContext, scope: { tenantId: string; capsule
   }
 }
 
-async function saveIteration(ctx: AppContext, { turnId, conversationId, tenantId, capsuleId, record }: { turnId: string; conversationId: string; tenantId: string; capsuleId: string; record: IterationRecord }) {
-  await ctx.database.db.transaction(async (tx) => {
+/** Stores an iteration and its event: inside `transaction` (the learning step's) when given, else in a transaction of its own. */
+async function saveIteration(
+  ctx: AppContext,
+  { turnId, conversationId, tenantId, capsuleId, record, transaction }: { turnId: string; conversationId: string; tenantId: string; capsuleId: string; record: IterationRecord; transaction?: Tx },
+) {
+  const write = async (tx: Executor) => {
     await tx.insert(tables.rlmIterations).values({
       id: randomUUID(),
       turnId,
@@ -277,7 +281,9 @@ async function saveIteration(ctx: AppContext, { turnId, conversationId, tenantId
         learning: record.metadata.learning,
       },
     });
-  });
+  };
+  if (transaction) await write(transaction);
+  else await ctx.database.db.transaction(write);
 }
 
 async function finishTurn(

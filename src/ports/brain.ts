@@ -11,6 +11,17 @@ export interface PublishTurnMetricsRequest extends TurnMetrics {
   neuromodulators?: Neuromodulators;
 }
 
+export interface PublishOptions {
+  signal?: AbortSignal;
+  /**
+   * Writes of the caller that must commit atomically with the learning step. A brain that keeps its
+   * state in the caller's database (the in-process brain) calls it inside the step's transaction with
+   * that transaction (the store adapter's handle) and sets `persisted` on the response; a remote brain
+   * ignores it, and the caller then persists on its own.
+   */
+  persist?: (response: PublishTurnMetricsResponse, transaction: unknown) => Promise<void>;
+}
+
 /** The result of one learning step. */
 export interface PublishTurnMetricsResponse {
   status: 'success' | 'skipped';
@@ -26,6 +37,8 @@ export interface PublishTurnMetricsResponse {
   advantage?: number;
   /** Whether the salience gate let the parameters move. */
   learned?: boolean;
+  /** `options.persist` ran inside the step's transaction and committed with it. */
+  persisted?: boolean;
 }
 
 export interface MemoryRecord {
@@ -69,7 +82,7 @@ export interface BrainScope {
  */
 export interface Brain {
   /** One learning step, atomic with the append to the capsule's history. */
-  publishTurnMetrics(request: PublishTurnMetricsRequest, options?: { signal?: AbortSignal }): Promise<PublishTurnMetricsResponse>;
+  publishTurnMetrics(request: PublishTurnMetricsRequest, options?: PublishOptions): Promise<PublishTurnMetricsResponse>;
   /** Current learned state of a capsule. */
   getState(scope: BrainScope): Promise<LearnedState & { learning_version: number }>;
   remember(scope: BrainScope, memory: MemoryRecord): Promise<void>;

@@ -1,25 +1,9 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { drivers, freshDatabase } from '../support/databases.js';
-import { ADMIN_TOKEN } from '../support/soma.js';
-
-const bin = path.resolve('bin/soma.mjs');
-
-function startServer(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcessWithoutNullStreams; url: string }> {
-  const child = spawn('node', [bin, 'serve', '--port', '0', '--host', '127.0.0.1', '--no-pull'], { env });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /"port":(\d+)/.exec(out);
-      if (match) resolve({ child, url: `http://127.0.0.1:${match[1]}` });
-    });
-    child.once('exit', (code) => reject(new Error(`soma exited ${code}: ${out}`)));
-  });
-}
+import { ADMIN_TOKEN, spawnServer } from '../support/soma.js';
 
 describe.each(drivers())('SIGKILL in the middle of a turn (%s)', (driver) => {
   it('loses no committed message, iteration or event, and the turn ends interrupted after restart', async () => {
@@ -29,7 +13,7 @@ describe.each(drivers())('SIGKILL in the middle of a turn (%s)', (driver) => {
     const db = driver === 'postgres' ? await freshDatabase('postgres') : undefined;
     if (db) await db.database.close();
     const env = { ...process.env, SOMA_DATA_DIR: dataDir, SOMA_MODEL: `scripted:${scriptFile}`, SOMA_ADMIN_TOKEN: ADMIN_TOKEN, SOMA_TURN_DEADLINE_MS: '1000', ...(db?.url ? { DATABASE_URL: db.url } : {}) };
-    let server = await startServer(env);
+    let server = await spawnServer(env);
     try {
       const admin = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };
       const tenant = (await (await fetch(`${server.url}/v1/admin/tenants`, { method: 'POST', headers: admin, body: JSON.stringify({ name: 'k' }) })).json()) as { api_key: string };
@@ -51,7 +35,7 @@ describe.each(drivers())('SIGKILL in the middle of a turn (%s)', (driver) => {
 
       // On PostgreSQL other servers could still be running a turn, so it is declared dead only after its deadline + grace.
       if (driver === 'postgres') await new Promise((r) => setTimeout(r, 11_500));
-      server = await startServer(env);
+      server = await spawnServer(env);
       let trace: { status: string; exit_reason: string; iterations: { iteration_number: number; content: string }[]; messages: { role: string }[] } | undefined;
       for (let i = 0; i < 100; i++) {
         trace = (await (await fetch(`${server.url}/v1/trace/${turnId}?include_messages=true`, { headers })).json()) as typeof trace;
@@ -68,8 +52,7 @@ describe.each(drivers())('SIGKILL in the middle of a turn (%s)', (driver) => {
       const next = await fetch(`${server.url}/v1/conversations/${conversation.id}/messages`, { method: 'POST', headers, body: JSON.stringify({ content: 'again' }) });
       expect(next.status).toBe(200);
     } finally {
-      server.child.kill('SIGTERM');
-      await new Promise((r) => server.child.once('exit', r));
+      await server.stop();
       await db?.drop().catch(() => undefined);
     }
   }, 90_000);

@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,7 +10,7 @@ import { createSoma, type Soma } from '../../src/main.js';
 import { replayTurn } from '../../src/app/replay/index.js';
 import { freshDatabase } from '../support/databases.js';
 import { services, skipWithout } from '../support/services.js';
-import { ADMIN_TOKEN, readEvents } from '../support/soma.js';
+import { ADMIN_TOKEN, readEvents, spawnServer } from '../support/soma.js';
 
 const run = promisify(execFile);
 
@@ -72,24 +72,15 @@ describe.skipIf(skipWithout('modelPath'))('soma chat in a terminal with the real
   it('streams an answer from `soma serve` to `soma chat -m`', async () => {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'soma-chat-'));
     const env = { ...process.env, SOMA_DATA_DIR: dataDir, SOMA_MODEL: `local:${services.modelPath}`, SOMA_CONTEXT_TOKENS: '2048', SOMA_MAX_OUTPUT_TOKENS: '32', SA01_RLM_MAX_ITERATIONS: '2' };
-    const server = spawn('node', ['bin/soma.mjs', 'serve', '--port', '0', '--host', '127.0.0.1'], { env });
+    const server = await spawnServer(env, []);
+    const port = server.port;
     try {
-      const port = await new Promise<number>((resolve, reject) => {
-        let out = '';
-        server.stdout.on('data', (c: Buffer) => {
-          out += c.toString();
-          const m = /"port":(\d+)/.exec(out);
-          if (m) resolve(Number(m[1]));
-        });
-        server.once('exit', (code) => reject(new Error(`server exited ${code}`)));
-      });
       expect(readFileSync(path.join(dataDir, 'api-key'), 'utf8')).toMatch(/^soma_/);
       const { stdout } = await run('node', ['bin/soma.mjs', 'chat', '--url', `http://127.0.0.1:${port}`, '-m', 'Say hello.'], { env, timeout: 200_000 });
       expect(stdout).toContain('[iteration 0]');
       expect(stdout).toMatch(/\(\d+ iterations · \w+ · turn [0-9a-f-]{36}\)/);
     } finally {
-      server.kill('SIGTERM');
-      await new Promise((r) => server.once('exit', r));
+      await server.stop();
     }
   }, 240_000);
 });

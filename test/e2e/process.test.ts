@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { spawnServer } from '../support/soma.js';
 
 const run = promisify(execFile);
 const bin = path.resolve('bin/soma.mjs');
@@ -32,17 +33,9 @@ describe('soma as a process', () => {
 
   it('serves with no configuration on the embedded database and creates a local API key', async () => {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'soma-'));
-    const child = spawn('node', [bin, 'serve', '--port', '0', '--host', '127.0.0.1', '--no-pull'], { env: { ...process.env, SOMA_DATA_DIR: dataDir, SOMA_LOG_LEVEL: 'info' } });
+    const server = await spawnServer({ ...process.env, SOMA_DATA_DIR: dataDir, SOMA_LOG_LEVEL: 'info' });
+    const port = server.port;
     try {
-      const port = await new Promise<number>((resolve, reject) => {
-        let out = '';
-        child.stdout.on('data', (chunk: Buffer) => {
-          out += chunk.toString();
-          const match = /"port":(\d+)/.exec(out);
-          if (match) resolve(Number(match[1]));
-        });
-        child.once('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
-      });
       const health = await fetch(`http://127.0.0.1:${port}/healthz`);
       expect(health.status).toBe(200);
       const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
@@ -51,8 +44,7 @@ describe('soma as a process', () => {
       const capsules = await fetch(`http://127.0.0.1:${port}/v1/capsules`, { headers: { authorization: `Bearer ${key}` } });
       expect(capsules.status).toBe(200);
     } finally {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
+      await server.stop();
     }
   }, 60_000);
 
@@ -62,17 +54,9 @@ describe('soma as a process', () => {
     const scriptFile = path.join(dataDir, 'script.json');
     writeFileSync(scriptFile, JSON.stringify({ turns: [{ match: 'weather', iterations: [{ text: 'I cannot see outside.', confidence: 0.7, final: true }] }, { iterations: [{ text: 'Hi there!', confidence: 0.8, final: true }] }] }));
     const env = { ...process.env, SOMA_DATA_DIR: dataDir, SOMA_MODEL: `scripted:${scriptFile}` };
-    const server = spawn('node', [bin, 'serve', '--port', '0', '--host', '127.0.0.1', '--no-pull'], { env });
+    const server = await spawnServer(env);
+    const port = server.port;
     try {
-      const port = await new Promise<number>((resolve, reject) => {
-        let out = '';
-        server.stdout.on('data', (chunk: Buffer) => {
-          out += chunk.toString();
-          const match = /"port":(\d+)/.exec(out);
-          if (match) resolve(Number(match[1]));
-        });
-        server.once('exit', (code) => reject(new Error(`exited ${code}`)));
-      });
       const chat = spawn('node', [bin, 'chat', '--url', `http://127.0.0.1:${port}`], { env });
       let output = '';
       chat.stdout.on('data', (c: Buffer) => (output += c.toString()));
@@ -97,8 +81,7 @@ describe('soma as a process', () => {
       const messages = (await (await fetch(`http://127.0.0.1:${port}/v1/conversations/${state.conversation_id}/messages`, { headers: { authorization: `Bearer ${key}` } })).json()) as { messages: unknown[] };
       expect(messages.messages).toHaveLength(4);
     } finally {
-      server.kill('SIGTERM');
-      await new Promise((r) => server.once('exit', r));
+      await server.stop();
     }
   }, 60_000);
 });

@@ -1,3 +1,4 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -55,4 +56,31 @@ export async function readEvents(response: Response): Promise<{ event: string; d
     if (event && data) events.push({ event, data: JSON.parse(data) as Record<string, unknown> });
   }
   return events;
+}
+
+/** `soma serve` as a child process on a free loopback port; resolves once it listens. */
+export function spawnServer(env: NodeJS.ProcessEnv, args: string[] = ['--no-pull']): Promise<{ child: ChildProcessWithoutNullStreams; url: string; port: number; stop: () => Promise<void> }> {
+  const child = spawn('node', [path.resolve('bin/soma.mjs'), 'serve', '--port', '0', '--host', '127.0.0.1', ...args], { env });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /"port":(\d+)/.exec(out);
+      if (match) {
+        const port = Number(match[1]);
+        resolve({
+          child,
+          port,
+          url: `http://127.0.0.1:${port}`,
+          stop: async () => {
+            if (child.exitCode !== null || child.signalCode !== null) return;
+            const exited = new Promise((r) => child.once('exit', r));
+            child.kill('SIGTERM');
+            await exited;
+          },
+        });
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`soma serve exited ${code}: ${out}`)));
+  });
 }

@@ -172,13 +172,18 @@ function bestIteration(drafts: { iteration: number; content: string; convergence
 export function createReplayLearner({ config, seed, startState, recorded }: { config: LearningConfig; seed: number; startState: LearnedState; recorded?: Map<number, { status: string; before?: LearnedState }> }): Learner {
   let state = startState;
   return {
-    async learn({ iteration, metrics }): Promise<LearnResult> {
+    async learn({ iteration, metrics, persist }): Promise<LearnResult> {
       const entry = recorded?.get(iteration);
-      if (entry?.status === 'skipped') return { status: 'skipped', reason: 'skipped when recorded' };
-      const before = entry?.before ?? state;
-      const step = learningStep({ state: before, metrics: { ...metrics, seed }, config });
-      state = step.state;
-      return { status: step.learned ? 'applied' : 'gated', before, after: step.state, reward: step.reward, advantage: step.advantage };
+      let result: LearnResult;
+      if (entry?.status === 'skipped') result = { status: 'skipped', reason: 'skipped when recorded' };
+      else {
+        const before = entry?.before ?? state;
+        const step = learningStep({ state: before, metrics: { ...metrics, seed }, config });
+        state = step.state;
+        result = { status: step.learned ? 'applied' : 'gated', before, after: step.state, reward: step.reward, advantage: step.advantage };
+      }
+      await persist(result);
+      return result;
     },
   };
 }

@@ -49,6 +49,16 @@ export async function runTurnLoop(deps: TurnLoopDeps & { recorded?: RecordedMeas
   timer?.unref?.();
   const signal = deps.signal ? AbortSignal.any([deps.signal, deadlineController.signal]) : deadlineController.signal;
 
+  // The same history, memories and drafts are counted every iteration: count each text once per turn.
+  const tokenCounts = new Map<string, number>();
+  const countTokens = (text: string): number => {
+    let count = tokenCounts.get(text);
+    if (count === undefined) {
+      count = model.countTokens(text);
+      tokenCounts.set(text, count);
+    }
+    return count;
+  };
   const records: IterationRecord[] = [];
   const drafts: string[] = [];
   const scores: number[] = [];
@@ -78,7 +88,7 @@ export async function runTurnLoop(deps: TurnLoopDeps & { recorded?: RecordedMeas
         previousDraft: drafts[drafts.length - 1],
         iteration,
         budgets,
-        countTokens: (text) => model.countTokens(text),
+        countTokens,
       });
 
       const output = await collectOutput(
@@ -149,10 +159,6 @@ export async function runTurnLoop(deps: TurnLoopDeps & { recorded?: RecordedMeas
         novelty,
       };
 
-      const learned = await learnSafely(learner, iteration, metrics);
-      const before = learned.status === 'skipped' ? state : learned.before;
-      const after = learned.status === 'skipped' ? state : learned.after;
-      state = after;
 
       const deadlinePassed = recorded?.deadlinePassed(iteration) ?? clock.now() >= deadline;
       const decision = decideExit({
@@ -167,7 +173,10 @@ export async function runTurnLoop(deps: TurnLoopDeps & { recorded?: RecordedMeas
         budgetExhausted: isBudgetExhausted({ tokenBudget: settings.tokenBudget, deadline }, { tokensUsed, now: deadlinePassed ? deadline : startedAt }),
       });
 
-      const record: IterationRecord = {
+      const buildRecord = (learned: LearnResult): IterationRecord => {
+        const before = learned.status === 'skipped' ? state : learned.before;
+        const after = learned.status === 'skipped' ? state : learned.after;
+        return {
         iteration,
         content,
         llmOutput: output,
@@ -206,7 +215,20 @@ export async function runTurnLoop(deps: TurnLoopDeps & { recorded?: RecordedMeas
             .map((o) => ({ call_id: o.callId, tool: o.name, allow: o.policy!.allow, engine: o.policy!.engine, ...(o.policy!.reason ? { reason: o.policy!.reason } : {}) })),
         },
       };
-      await sink.saveIteration(record);
+      };
+      const persisted: IterationRecord[] = [];
+      const learned = await learner.learn({
+        iteration,
+        metrics,
+        persist: async (result, transaction) => {
+          const built = buildRecord(result);
+          await sink.saveIteration(built, transaction);
+          persisted.push(built);
+        },
+      });
+      const record = persisted[0];
+      if (!record) throw new Error('the learner did not persist the iteration');
+      if (learned.status !== 'skipped') state = learned.after;
       records.push(record);
       sink.iterationCompleted(record);
       if (decision !== 'continue') {
@@ -245,14 +267,6 @@ async function collectOutput(stream: AsyncIterable<import('../../ports/chat-mode
     else if (part.type === 'finish') return part.output;
   }
   throw new Error('the model stream ended without a finish part');
-}
-
-async function learnSafely(learner: TurnLoopDeps['learner'], iteration: number, metrics: TurnMetrics): Promise<LearnResult> {
-  try {
-    return await learner.learn({ iteration, metrics });
-  } catch (cause) {
-    return { status: 'skipped', reason: (cause as Error)?.message ?? String(cause) };
-  }
 }
 
 function deltas(before: Weights, after: Weights): Weights {

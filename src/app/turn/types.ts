@@ -17,9 +17,18 @@ export type LearnResult =
     }
   | { status: 'skipped'; reason: string };
 
-/** Learns from one iteration: the live brain, or a pure recomputation in replay. */
+/** Stores an iteration given how its learning went; `transaction` is the store's open transaction when the learner has one. */
+export type PersistIteration = (learned: LearnResult, transaction?: unknown) => Promise<void>;
+
+/**
+ * Learns from one iteration — the live brain, or a pure recomputation in replay — and calls
+ * `persist` exactly once: inside the learning step's own transaction when the brain shares the
+ * database (so the iteration and its learning commit together), else after the step. A failing brain
+ * is not an error: the iteration is persisted with learning `skipped`. Only a failing `persist`
+ * rejects.
+ */
 export interface Learner {
-  learn(input: { iteration: number; metrics: TurnMetrics; signal?: AbortSignal }): Promise<LearnResult>;
+  learn(input: { iteration: number; metrics: TurnMetrics; persist: PersistIteration }): Promise<LearnResult>;
 }
 
 /** A memory recalled for the turn, as recorded in the iteration's metadata. */
@@ -81,8 +90,8 @@ export interface TurnSink {
   delta(iteration: number, text: string): void;
   toolCall(iteration: number, call: ToolCall): void;
   toolResult(iteration: number, outcome: ToolOutcome): void;
-  /** Stores the iteration and its event atomically; the loop waits for it. */
-  saveIteration(record: IterationRecord): Promise<void>;
+  /** Stores the iteration and its event atomically (inside `transaction` when given); the loop waits for it. */
+  saveIteration(record: IterationRecord, transaction?: unknown): Promise<void>;
   iterationCompleted(record: IterationRecord): void;
 }
 

@@ -4,6 +4,7 @@ import type {
   Brain,
   BrainScope,
   MemoryRecord,
+  PublishOptions,
   PublishTurnMetricsRequest,
   PublishTurnMetricsResponse,
   RecalledMemory,
@@ -64,7 +65,7 @@ export function createLocalBrain({ database, clock = systemClock, metrics }: { d
   return {
     health: () => health,
 
-    async publishTurnMetrics(request: PublishTurnMetricsRequest): Promise<PublishTurnMetricsResponse> {
+    async publishTurnMetrics(request: PublishTurnMetricsRequest, options: PublishOptions = {}): Promise<PublishTurnMetricsResponse> {
       const started = process.hrtime.bigint();
       if (!isUuid(request.turn_id)) throw new SomaError('VALIDATION_FAILED', `turn_id must be a UUID (got "${request.turn_id}")`);
       if (!Number.isInteger(request.iteration_number) || request.iteration_number < 0) {
@@ -107,7 +108,7 @@ export function createLocalBrain({ database, clock = systemClock, metrics }: { d
               },
               createdAt: new Date(clock.now()),
             });
-            return {
+            const response: PublishTurnMetricsResponse = {
               status: 'success' as const,
               weights: result.state.weights,
               neuromodulators: result.state.neuromodulators,
@@ -118,6 +119,11 @@ export function createLocalBrain({ database, clock = systemClock, metrics }: { d
               advantage: result.advantage,
               learned: result.learned,
             };
+            if (options.persist) {
+              await options.persist(response, tx);
+              response.persisted = true;
+            }
+            return response;
           }),
         );
         metrics?.observeLearningLatency(Number(process.hrtime.bigint() - started) / 1e9);

@@ -4,7 +4,17 @@ import type { ChatModel, LlmOutput, ModelCallOptions, ModelStreamPart, ToolCall 
 import { SomaError } from '../../../shared/errors.js';
 import { countTiktokens } from '../ai-sdk/tiktoken-counter.js';
 
-const countTiktokenTokens = (text: string) => countTiktokens(text, 'o200k_base');
+const recentCounts = new Map<string, number>();
+/** o200k token count, remembered for recent texts (prompts repeat their messages every iteration). */
+const countTiktokenTokens = (text: string): number => {
+  let count = recentCounts.get(text);
+  if (count === undefined) {
+    count = countTiktokens(text, 'o200k_base');
+    if (recentCounts.size >= 2_000) recentCounts.clear();
+    recentCounts.set(text, count);
+  }
+  return count;
+};
 
 const scriptedIteration = z.object({
   text: z.string().default(''),
@@ -90,7 +100,7 @@ export function createScriptedModel({ script, id, sleep = abortableSleep }: Scri
         args: call.args,
       }));
       for (const call of toolCalls) yield { type: 'tool-call', call };
-      const promptText = options.messages.map((m) => m.content).join('\n');
+      const promptTokens = options.messages.reduce((sum, m) => sum + countTiktokenTokens(m.content), 0);
       const output: LlmOutput = {
         text: step.text,
         toolCalls,
@@ -98,7 +108,7 @@ export function createScriptedModel({ script, id, sleep = abortableSleep }: Scri
         logprobs: step.logprobs && step.logprobs.length > 0 ? { count: step.logprobs.length, sum: sum(step.logprobs) } : null,
         verbalConfidence: step.confidence ?? null,
         final: step.final,
-        usage: { promptTokens: countTiktokenTokens(promptText), completionTokens: countTiktokenTokens(step.text) },
+        usage: { promptTokens, completionTokens: countTiktokenTokens(step.text) },
         model: modelId,
       };
       yield { type: 'finish', output };
