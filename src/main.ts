@@ -11,7 +11,7 @@ import { createLocalBrain, createHttpBrain } from './adapters/brain/index.js';
 import { createMetrics, type Metrics } from './adapters/metrics/index.js';
 import { createModelFactory } from './adapters/model/model-factory.js';
 import { createOpaHttpPolicy, createOpaWasmPolicy } from './adapters/policy/index.js';
-import { openDatabase, type Database } from './adapters/store/index.js';
+import { openConfiguredDatabase, type Database } from './adapters/store/index.js';
 import { createToolRunner } from './adapters/tools/index.js';
 import type { AppContext } from './app/context.js';
 import type { ModelFactory } from './app/model-router.js';
@@ -21,7 +21,6 @@ import type { Config } from './config.js';
 import type { Brain } from './ports/brain.js';
 import { systemClock, type Clock } from './ports/clock.js';
 import type { PolicyEngine } from './ports/tools.js';
-import path from 'node:path';
 
 export interface Soma {
   config: Config;
@@ -51,7 +50,7 @@ export interface CreateSomaOptions {
 
 export async function createSoma({ config, clock = systemClock, logger, models, brain, migrate = true, database: given }: CreateSomaOptions): Promise<Soma> {
   const log = logger ?? pino({ level: config.logLevel, base: { service: 'soma' } });
-  const database = given ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: path.join(config.dataDir, 'pglite') }));
+  const database = given ?? (await openConfiguredDatabase(config));
   const closers: (() => Promise<unknown>)[] = given ? [] : [() => database.close()];
   try {
     if (migrate) await database.migrate();

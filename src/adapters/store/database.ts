@@ -51,6 +51,11 @@ export interface OpenDatabaseOptions {
   maxConnections?: number;
 }
 
+/** The configured database: PostgreSQL at `databaseUrl`, else PGlite in `<dataDir>/pglite` (`SOMA_DATA_DIR`). */
+export function openConfiguredDatabase({ databaseUrl, dataDir }: { databaseUrl?: string; dataDir: string }): Promise<Database> {
+  return openDatabase({ databaseUrl, dataDir: path.join(dataDir, 'pglite') });
+}
+
 /** Opens the database (PGlite by default, PostgreSQL with `databaseUrl`) and checks it answers. */
 export async function openDatabase({ databaseUrl, dataDir = 'memory://', maxConnections = 20 }: OpenDatabaseOptions): Promise<Database> {
   if (databaseUrl) return openPostgres(databaseUrl, maxConnections);

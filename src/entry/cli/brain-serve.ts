@@ -1,11 +1,10 @@
-import path from 'node:path';
 import { serve } from '@hono/node-server';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { pino } from 'pino';
 import type { Config } from '../../config.js';
 import { createLocalBrain } from '../../adapters/brain/index.js';
 import { createMetrics } from '../../adapters/metrics/index.js';
-import { openDatabase } from '../../adapters/store/index.js';
+import { openConfiguredDatabase, type Database } from '../../adapters/store/index.js';
 import { authenticate, type Caller } from '../../app/tenancy.js';
 import { SomaError } from '../../shared/errors.js';
 import { createBrainRoutes } from '../http/brain-routes.js';
@@ -16,7 +15,7 @@ import { errorBody, toHttpError } from '../http/errors.js';
  * server using this brain through `SOMA_BRAIN_URL` — with the shared `SOMA_ADMIN_TOKEN` plus the
  * `x-soma-tenant` header naming the tenant it acts for.
  */
-export function createBrainServerApp({ database, adminToken }: { database: Awaited<ReturnType<typeof openDatabase>>; adminToken?: string }) {
+export function createBrainServerApp({ database, adminToken }: { database: Database; adminToken?: string }) {
   const metrics = createMetrics({ defaultMetrics: true });
   const brain = createLocalBrain({ database, metrics });
   const app = new OpenAPIHono<{ Variables: { auth: Caller } }>();
@@ -53,7 +52,7 @@ export function createBrainServerApp({ database, adminToken }: { database: Await
 
 export async function serveBrain(cfg: Config): Promise<void> {
   const logger = pino({ level: cfg.logLevel, base: { service: 'soma-brain' } });
-  const database = await openDatabase({ databaseUrl: cfg.databaseUrl, dataDir: path.join(cfg.dataDir, 'pglite') });
+  const database = await openConfiguredDatabase(cfg);
   await database.migrate();
   const app = createBrainServerApp({ database, adminToken: cfg.adminToken });
   const server = serve({ fetch: app.fetch, port: cfg.port, hostname: cfg.host }, (info) => logger.info({ port: info.port }, `soma brain listening on http://localhost:${info.port}`));

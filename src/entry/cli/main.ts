@@ -78,8 +78,8 @@ program
   .action(async () => {
     const cfg = config();
     await guarded(async () => {
-      const { openDatabase } = await import('../../adapters/store/index.js');
-      const database = await openDatabase({ databaseUrl: cfg.databaseUrl, dataDir: path.join(cfg.dataDir, 'pglite') });
+      const { openConfiguredDatabase } = await import('../../adapters/store/index.js');
+      const database = await openConfiguredDatabase(cfg);
       await database.migrate();
       await database.close();
       process.stdout.write(`migrations applied (${database.driver})\n`);
@@ -129,9 +129,9 @@ admin
   .action(async (options: { name: string }) => {
     const cfg = config();
     await guarded(async () => {
-      const { openDatabase } = await import('../../adapters/store/index.js');
+      const { openConfiguredDatabase } = await import('../../adapters/store/index.js');
       const { createTenant } = await import('../../app/tenancy.js');
-      const database = await openDatabase({ databaseUrl: cfg.databaseUrl, dataDir: path.join(cfg.dataDir, 'pglite') });
+      const database = await openConfiguredDatabase(cfg);
       await database.migrate();
       const tenant = await createTenant({ database, name: options.name });
       await database.close();

@@ -1,7 +1,6 @@
-import path from 'node:path';
 import { and, asc, eq, gte, ne } from 'drizzle-orm';
 import type { Config } from '../../config.js';
-import { openDatabase, tables } from '../../adapters/store/index.js';
+import { openConfiguredDatabase, tables } from '../../adapters/store/index.js';
 import { replayTurn, type ReplayOverrides, type ReplayReport } from '../../app/replay/index.js';
 import { SomaError } from '../../shared/errors.js';
 
@@ -53,7 +52,7 @@ export async function runReplayCommand(cfg: Config, options: ReplayCommandOption
   const err = options.err ?? process.stderr;
   const overrides = parseOverrides(options.with);
   if (!options.turnId && !options.conversation && !options.since) throw new SomaError('VALIDATION_FAILED', 'give a turn id, --conversation <id> or --since <time>');
-  const database = await openDatabase({ databaseUrl: cfg.databaseUrl, dataDir: path.join(cfg.dataDir, 'pglite') });
+  const database = await openConfiguredDatabase(cfg);
   try {
     let turnIds: string[];
     if (options.turnId) turnIds = [options.turnId];
