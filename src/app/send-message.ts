@@ -70,8 +70,20 @@ function statusOf(exit: ExitReason): 'completed' | 'failed' | 'interrupted' {
  * stores the answer, closes the turn and emits `chat.turn_complete` in one transaction — in a
  * `finally`, so a disconnect or a failure still closes the turn consistently.
  */
-export async function sendMessage(ctx: AppContext, { caller, conversationId, content, signal, onEvent = () => undefined }: SendMessageInput): Promise<TurnCompleted> {
-  const { database, clock } = ctx;
+export async function sendMessage(ctx: AppContext, input: SendMessageInput): Promise<TurnCompleted> {
+  return runPreparedTurn(ctx, await prepareTurn(ctx, input), input);
+}
+
+/** A validated turn request: nothing is written yet. */
+export type PreparedTurn = Awaited<ReturnType<typeof prepareTurn>>;
+
+/**
+ * Everything that can refuse a message (empty content, unknown conversation, observer, no model that
+ * fits, invalid capsule settings), checked before anything is written — so the HTTP layer can answer
+ * a refusal with a plain 4xx before it opens a stream.
+ */
+export async function prepareTurn(ctx: AppContext, { caller, conversationId, content }: Pick<SendMessageInput, 'caller' | 'conversationId' | 'content'>) {
+  const { database } = ctx;
   const text = content.trim();
   if (text === '') throw new SomaError('VALIDATION_FAILED', 'content must not be empty');
 
@@ -91,7 +103,16 @@ export async function sendMessage(ctx: AppContext, { caller, conversationId, con
     capsule: { rlmEnabled: capsule.rlmEnabled, maxIterations: capsule.rlmMaxIterations, minIterations: capsule.rlmMinIterations, threshold: capsule.rlmConvergenceThreshold },
     env: ctx.settings.rlm,
   });
+  return { text, conversationId, capsule, split, enabledCapabilities, model, limits };
+}
 
+/** Runs a prepared turn: writes it, iterates, and closes it (see {@link sendMessage}). */
+export async function runPreparedTurn(
+  ctx: AppContext,
+  { text, conversationId, capsule, split, enabledCapabilities, model, limits }: PreparedTurn,
+  { caller, signal, onEvent = () => undefined }: Pick<SendMessageInput, 'caller' | 'signal' | 'onEvent'>,
+): Promise<TurnCompleted> {
+  const { database, clock } = ctx;
   const turnId = randomUUID();
   const seed = stableSeed(turnId);
   const startedAtMs = clock.now();

@@ -145,6 +145,17 @@ describe.each(drivers())('HTTP API on %s', (driver) => {
     expect(await counts()).toEqual(before);
   });
 
+  it('refuses a turn no model can serve with a plain 422 before any stream opens, writing no turn', async () => {
+    const capsule = (await (await t.request('POST', '/v1/capsules', { key, body: { name: 'remote-only', system_prompt: 's', model: 'anthropic:claude-x' } })).json()) as { id: string };
+    const conversation = (await (await t.request('POST', '/v1/conversations', { key, body: { capsule_id: capsule.id } })).json()) as { id: string };
+    const before = await counts();
+    const response = await t.request('POST', `/v1/conversations/${conversation.id}/messages`, { key, body: { content: 'hi' }, headers: { accept: 'text/event-stream' } });
+    expect(response.status).toBe(422);
+    expect(response.headers.get('content-type')).toContain('application/json');
+    expect(((await response.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'NO_MODEL_AVAILABLE', message: expect.stringContaining('ANTHROPIC_API_KEY') });
+    expect(await counts()).toEqual(before);
+  });
+
   it('refuses a revoked key', async () => {
     const { id } = await t.tenant('revocable');
     const created = (await (await t.request('POST', `/v1/admin/tenants/${id}/api-keys`, { key: ADMIN_TOKEN, body: { user_id: 'bob' } })).json()) as { api_key: string; user_id: string };

@@ -10,7 +10,7 @@ import { createApiKey, createTenant, authenticate, type Caller } from '../../app
 import { createCapsule, getCapsule, listCapsules, patchCapsule } from '../../app/capsules.js';
 import { createConversation, getConversation, listMessages } from '../../app/conversations.js';
 import type { AppContext } from '../../app/context.js';
-import { sendMessage, type TurnEvent } from '../../app/send-message.js';
+import { prepareTurn, runPreparedTurn, sendMessage, type TurnEvent } from '../../app/send-message.js';
 import { getConversationTrace, getTurnTrace, listEvents } from '../../app/trace.js';
 import { SomaError } from '../../shared/errors.js';
 import { errorBody, respondError, toHttpError, validationHook } from './errors.js';
@@ -216,8 +216,7 @@ export function createHttpApp({ ctx, adminToken, metricsRegistry, readiness = {}
         return c.json(await sendMessage(ctx, { caller, conversationId, content, signal: controller.signal }), 200);
       }
       // Refusals (404, 403, no model…) come back as plain JSON errors before the stream opens.
-      const { loadConversation } = await import('../../app/conversations.js');
-      await loadConversation(ctx.database.db, caller, conversationId, { forSend: true });
+      const prepared = await prepareTurn(ctx, { caller, conversationId, content });
       return streamSSE(c, async (stream) => {
         const controller = new AbortController();
         stream.onAbort(() => controller.abort(new DOMException('client disconnected', 'AbortError')));
@@ -226,7 +225,7 @@ export function createHttpApp({ ctx, adminToken, metricsRegistry, readiness = {}
           chain = chain.then(() => (stream.aborted ? undefined : stream.writeSSE({ event: event.event, data: JSON.stringify(event.data) }))).catch(() => undefined);
         };
         try {
-          await sendMessage(ctx, { caller, conversationId, content, signal: controller.signal, onEvent });
+          await runPreparedTurn(ctx, prepared, { caller, signal: controller.signal, onEvent });
         } catch (err) {
           const { body } = toHttpError(err);
           onEvent({ event: 'error', data: { code: body.error.code, message: body.error.message } });
