@@ -8,7 +8,7 @@ import { describeOutboxRelayContract } from './relay.contract.js';
 import { collect, createScratchDatabase, kafkaScriptCommand, ownsBroker, uniqueEventIds, uniqueName } from './relay-kafka.js';
 import { createKafkaPublisher, createOutboxRelay } from '../../src/adapters/relay/index.js';
 import { drivers } from '../support/databases.js';
-import { startTestSoma } from '../support/soma.js';
+import { ADMIN_TOKEN, spawnServer, startTestSoma } from '../support/soma.js';
 
 // One file for both drivers: the outage tests stop the shared broker, so nothing else of this
 // suite may run beside them (vitest runs the tests of one file one after another).
@@ -105,4 +105,30 @@ describe.skipIf(skipWithout('kafkaBrokers'))('chat turns → Kafka through the r
       }
     }, 240_000);
   }
+});
+
+describe.skipIf(skipWithout('kafkaBrokers'))('soma serve with KAFKA_BROKERS', () => {
+  it('relays its events to chat.events from inside the server process', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'soma-serve-kafka-'));
+    const scriptFile = path.join(dataDir, 'script.json');
+    writeFileSync(scriptFile, JSON.stringify({ turns: [{ iterations: [{ text: 'relayed answer', confidence: 0.9, final: true }] }] }));
+    const server = await spawnServer({ ...process.env, SOMA_DATA_DIR: dataDir, SOMA_MODEL: `scripted:${scriptFile}`, SOMA_ADMIN_TOKEN: ADMIN_TOKEN, KAFKA_BROKERS: services.kafkaBrokers! });
+    try {
+      const admin = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };
+      const tenant = (await (await fetch(`${server.url}/v1/admin/tenants`, { method: 'POST', headers: admin, body: JSON.stringify({ name: 'kafka' }) })).json()) as { id: string; api_key: string };
+      const headers = { authorization: `Bearer ${tenant.api_key}`, 'content-type': 'application/json' };
+      const capsule = (await (await fetch(`${server.url}/v1/capsules`, { method: 'POST', headers, body: JSON.stringify({ name: 'k', system_prompt: 's' }) })).json()) as { id: string };
+      const conversation = (await (await fetch(`${server.url}/v1/conversations`, { method: 'POST', headers, body: JSON.stringify({ capsule_id: capsule.id }) })).json()) as { id: string };
+      const turn = (await (await fetch(`${server.url}/v1/conversations/${conversation.id}/messages`, { method: 'POST', headers, body: JSON.stringify({ content: 'hi' }) })).json()) as { turn_id: string };
+      const ofTurn = (m: { value: string }[]) => m.map((x) => JSON.parse(x.value) as { turn_id?: string; event_type: string }).filter((e) => e.turn_id === turn.turn_id);
+      const messages = await collect({ brokers: services.kafkaBrokers!, topic: 'chat.events', until: (m) => ofTurn(m).some((e) => e.event_type === 'chat.turn_complete'), timeoutMs: 60_000 });
+      expect(ofTurn(messages).map((e) => e.event_type)).toEqual(['chat.turn_started', 'chat.iteration_completed', 'chat.turn_complete']);
+      expect(messages.find((m) => m.value.includes(turn.turn_id))!.key).toBe(tenant.id);
+      const metrics = await (await fetch(`${server.url}/metrics`)).text();
+      expect(metrics).toMatch(/outbox_published_total [1-9]/);
+    } finally {
+      await server.stop();
+    }
+  }, 120_000);
 });
