@@ -14,7 +14,6 @@ import { canonicalJson } from '../../shared/hash.js';
 import type { JsonSchema, JsonValue } from '../../shared/json.js';
 import { createBuiltinTool, type MemoryRecall } from './builtin/index.js';
 import { createConcurrencyLimiter } from './concurrency-limiter.js';
-import { connectMcpTools } from './mcp/index.js';
 
 /** Where tool metrics go (wired to prom-client by the composition root). */
 export interface ToolMetricsSink {
@@ -80,7 +79,11 @@ export function createToolRunner({
       const builtins = enabled
         .filter((capability) => (capability.kind ?? 'builtin') === 'builtin')
         .map((capability) => createBuiltinTool({ capability, clock, recall, fetch }));
-      const mcp = await connectMcpTools({ capabilities: enabled.filter((capability) => capability.kind === 'mcp'), connectTimeoutMs: mcpConnectTimeoutMs });
+      const mcpCapabilities = enabled.filter((capability) => capability.kind === 'mcp');
+      // The MCP SDK loads only for capsules that have MCP tools.
+      const mcp = mcpCapabilities.length === 0
+        ? { tools: [] as Tool[], close: async () => undefined }
+        : await (await import('./mcp/index.js')).connectMcpTools({ capabilities: mcpCapabilities, connectTimeoutMs: mcpConnectTimeoutMs });
 
       const tools = new Map<string, { tool: Tool; validate: Validate }>();
       for (const tool of [...builtins, ...mcp.tools]) tools.set(tool.definition.name, { tool, validate: validators(tool.definition.inputSchema) });
