@@ -21,7 +21,9 @@ describe.each(drivers())('concurrent turns on one capsule (%s)', (driver) => {
   let key: string;
   let capsuleId: string;
   beforeAll(async () => {
-    t = await startTestSoma({ driver, script });
+    // A generous brain timeout: 24 turns queue on one capsule's row lock, and a step that timed out
+    // would (correctly) be skipped, which is not what this test is about.
+    t = await startTestSoma({ driver, script, env: { SOMA_BRAIN_TIMEOUT_MS: '60000' } });
     key = (await t.tenant()).api_key;
     capsuleId = ((await (await t.request('POST', '/v1/capsules', { key, body: { name: 'busy', system_prompt: 's', learning_config: { learn_threshold: 0 } } })).json()) as { id: string }).id;
   });

@@ -12,7 +12,7 @@ describe.each(drivers())('SIGKILL in the middle of a turn (%s)', (driver) => {
     writeFileSync(scriptFile, JSON.stringify({ turns: [{ iterations: [{ text: 'A committed first draft.', logprobs: [-0.5] }, { text: 'a second draft that streams slowly and never finishes because the server dies', tokens_per_s: 4 }] }] }));
     const db = driver === 'postgres' ? await freshDatabase('postgres') : undefined;
     if (db) await db.database.close();
-    const env = { ...process.env, SOMA_DATA_DIR: dataDir, SOMA_MODEL: `scripted:${scriptFile}`, SOMA_ADMIN_TOKEN: ADMIN_TOKEN, SOMA_TURN_DEADLINE_MS: '1000', ...(db?.url ? { DATABASE_URL: db.url } : {}) };
+    const env = { ...process.env, SOMA_DATA_DIR: dataDir, SOMA_MODEL: `scripted:${scriptFile}`, SOMA_ADMIN_TOKEN: ADMIN_TOKEN, SOMA_TURN_DEADLINE_MS: '4000', ...(db?.url ? { DATABASE_URL: db.url } : {}) };
     let server = await spawnServer(env);
     try {
       const admin = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };
@@ -34,7 +34,7 @@ describe.each(drivers())('SIGKILL in the middle of a turn (%s)', (driver) => {
       await reader.cancel().catch(() => undefined);
 
       // On PostgreSQL other servers could still be running a turn, so it is declared dead only after its deadline + grace.
-      if (driver === 'postgres') await new Promise((r) => setTimeout(r, 11_500));
+      if (driver === 'postgres') await new Promise((r) => setTimeout(r, 14_500));
       server = await spawnServer(env);
       let trace: { status: string; exit_reason: string; iterations: { iteration_number: number; content: string }[]; messages: { role: string }[] } | undefined;
       for (let i = 0; i < 100; i++) {

@@ -30,7 +30,7 @@ describe.each(drivers())('a remote brain that stops mid-run (%s)', (driver) => {
     const probe = await listen({ fetch: () => new Response('') });
     brainPort = probe.port;
     await close(probe.server);
-    t = await startTestSoma({ driver, script, env: { SOMA_BRAIN_URL: `http://127.0.0.1:${brainPort}`, SOMA_BRAIN_TIMEOUT_MS: '500' } });
+    t = await startTestSoma({ driver, script, env: { SOMA_BRAIN_URL: `http://127.0.0.1:${brainPort}`, SOMA_BRAIN_TIMEOUT_MS: '3000' } });
     brainServer = (await listen(createBrainServerApp({ database: t.soma.database, adminToken: ADMIN_TOKEN }), brainPort)).server;
     key = (await t.tenant()).api_key;
     const capsule = (await (await t.request('POST', '/v1/capsules', { key, body: { name: 'remote', system_prompt: 's' } })).json()) as { id: string };
