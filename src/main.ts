@@ -54,6 +54,11 @@ export async function createSoma({ config, clock = systemClock, logger, models, 
   const closers: (() => Promise<unknown>)[] = given ? [] : [() => database.close()];
   try {
     if (migrate) await database.migrate();
+    if (config.otlpEndpoint) {
+      const { startTracing } = await import('./adapters/telemetry/index.js');
+      const tracing = startTracing({ endpoint: config.otlpEndpoint });
+      closers.push(() => tracing.shutdown());
+    }
     const metrics = createMetrics({ defaultMetrics: true });
     const health = new HealthMonitor();
     health.report('database', true);

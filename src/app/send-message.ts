@@ -14,6 +14,7 @@ import { writeEvent } from './events.js';
 import { routeModel } from './model-router.js';
 import type { Caller } from './tenancy.js';
 import { createBrainLearner, withTimeout } from './turn/brain-learner.js';
+import { traceTurn } from './turn/tracing.js';
 import { runTurnLoop, type IterationRecord, type RecalledForTurn, type TurnLoopResult, type TurnSettings } from './turn/index.js';
 
 /** The streaming events of SPEC §4, as `(event, data)` pairs. */
@@ -172,67 +173,70 @@ export async function runPreparedTurn(
       payload: { conversation_id: conversationId, message_id: userMessageId, user_id: caller.userId, input_hash: sha256Hex(text), seed, model: model.id },
     });
   });
-  onEvent({ event: 'turn.started', data: { turn_id: turnId } });
+  return traceTurn({ capsuleId: capsule.id, capsuleName: capsule.name, conversationId, turnId, model: model.id }, async (span) => {
+    onEvent({ event: 'turn.started', data: { turn_id: turnId } });
 
-  let toolSet: ToolSet | undefined;
-  let result: TurnLoopResult | undefined;
-  try {
-    const scope = { tenantId: caller.tenantId, capsuleId: capsule.id };
-    const memories = memoryOff ? [] : await recallForTurn(ctx, scope, text, seed);
-    toolSet = degraded ? undefined : await ctx.toolRunner.load({ ...scope, capabilities: enabledCapabilities, toolPolicy: capsule.toolPolicy as never });
-    result = await runTurnLoop(
-      {
-        model,
-        tools: toolSet ?? { definitions: [], run: async () => [] },
-        learner: createBrainLearner(ctx, { tenantId: caller.tenantId, capsuleId: capsule.id, seed }),
-        clock,
-        signal,
-        toolContext: { tenantId: caller.tenantId, capsuleId: capsule.id, userId: caller.userId, turnId },
-        sink: {
-          iterationStarted: (iteration) => onEvent({ event: 'iteration.started', data: { iteration } }),
-          delta: (iteration, chunk) => onEvent({ event: 'iteration.delta', data: { iteration, text: chunk } }),
-          toolCall: (iteration, call: ToolCall) => onEvent({ event: 'tool.call', data: { iteration, call_id: call.callId, name: call.name, args: call.args } }),
-          toolResult: (iteration, outcome: ToolOutcome) =>
-            onEvent({
-              event: 'tool.result',
-              data: { iteration, call_id: outcome.callId, ok: outcome.ok, ...(outcome.ok ? { result: outcome.result } : { error: outcome.error ?? outcome.outcome }), latency_ms: outcome.latency_ms },
-            }),
-          saveIteration: (record, transaction) => saveIteration(ctx, { turnId, conversationId, tenantId: caller.tenantId, capsuleId: capsule.id, record, transaction: transaction as Tx | undefined }),
-          iterationCompleted: (record) => {
-            ctx.health.report('llm', true);
-            ctx.metrics.iteration(record.exitReason, record.convergenceScore);
-            ctx.metrics.tokens(metricModelLabel(record.model), record.promptTokens, record.completionTokens);
-            onEvent({
-              event: 'iteration.completed',
-              data: {
-                iteration: record.iteration,
-                confidence: record.confidence,
-                convergence_score: record.convergenceScore,
-                weights: record.weightsAfter,
-                neuromodulators: record.neuromodulatorsAfter,
-                latency_ms: record.latencyMs,
-                prompt_tokens: record.promptTokens,
-                completion_tokens: record.completionTokens,
-              },
-            });
+    let toolSet: ToolSet | undefined;
+    let result: TurnLoopResult | undefined;
+    try {
+      const scope = { tenantId: caller.tenantId, capsuleId: capsule.id };
+      const memories = memoryOff ? [] : await recallForTurn(ctx, scope, text, seed);
+      toolSet = degraded ? undefined : await ctx.toolRunner.load({ ...scope, capabilities: enabledCapabilities, toolPolicy: capsule.toolPolicy as never });
+      result = await runTurnLoop(
+        {
+          model,
+          tools: toolSet ?? { definitions: [], run: async () => [] },
+          learner: createBrainLearner(ctx, { tenantId: caller.tenantId, capsuleId: capsule.id, seed }),
+          clock,
+          signal,
+          toolContext: { tenantId: caller.tenantId, capsuleId: capsule.id, userId: caller.userId, turnId },
+          sink: {
+            iterationStarted: (iteration) => onEvent({ event: 'iteration.started', data: { iteration } }),
+            delta: (iteration, chunk) => onEvent({ event: 'iteration.delta', data: { iteration, text: chunk } }),
+            toolCall: (iteration, call: ToolCall) => onEvent({ event: 'tool.call', data: { iteration, call_id: call.callId, name: call.name, args: call.args } }),
+            toolResult: (iteration, outcome: ToolOutcome) =>
+              onEvent({
+                event: 'tool.result',
+                data: { iteration, call_id: outcome.callId, ok: outcome.ok, ...(outcome.ok ? { result: outcome.result } : { error: outcome.error ?? outcome.outcome }), latency_ms: outcome.latency_ms },
+              }),
+            saveIteration: (record, transaction) => saveIteration(ctx, { turnId, conversationId, tenantId: caller.tenantId, capsuleId: capsule.id, record, transaction: transaction as Tx | undefined }),
+            iterationCompleted: (record) => {
+              ctx.health.report('llm', true);
+              ctx.metrics.iteration(record.exitReason, record.convergenceScore);
+              ctx.metrics.tokens(metricModelLabel(record.model), record.promptTokens, record.completionTokens);
+              onEvent({
+                event: 'iteration.completed',
+                data: {
+                  iteration: record.iteration,
+                  confidence: record.confidence,
+                  convergence_score: record.convergenceScore,
+                  weights: record.weightsAfter,
+                  neuromodulators: record.neuromodulatorsAfter,
+                  latency_ms: record.latencyMs,
+                  prompt_tokens: record.promptTokens,
+                  completion_tokens: record.completionTokens,
+                },
+              });
+            },
           },
         },
-      },
-      { turnId, tenantId: caller.tenantId, capsuleId: capsule.id, userId: caller.userId, seed, systemPrompt: capsule.systemPrompt, history: historyMessages, userMessage: text, memories, settings, startState },
-    );
-    if (result.error && result.error.code.startsWith('LLM_')) ctx.health.report('llm', false);
-  } catch (cause) {
-    ctx.logger.error({ err: cause, turn_id: turnId }, 'turn failed outside the loop');
-    result = { iterations: result?.iterations ?? [], exitReason: signal?.aborted ? 'cancelled' : 'error', error: { code: 'INTERNAL', message: (cause as Error).message, iteration: 0 }, tokensUsed: 0, toolsUsed: [] };
-  } finally {
-    await toolSet?.close().catch((cause) => ctx.logger.warn({ err: cause }, 'closing tools failed'));
-  }
+        { turnId, tenantId: caller.tenantId, capsuleId: capsule.id, userId: caller.userId, seed, systemPrompt: capsule.systemPrompt, history: historyMessages, userMessage: text, memories, settings, startState },
+      );
+      if (result.error && result.error.code.startsWith('LLM_')) ctx.health.report('llm', false);
+    } catch (cause) {
+      ctx.logger.error({ err: cause, turn_id: turnId }, 'turn failed outside the loop');
+      result = { iterations: result?.iterations ?? [], exitReason: signal?.aborted ? 'cancelled' : 'error', error: { code: 'INTERNAL', message: (cause as Error).message, iteration: 0 }, tokensUsed: 0, toolsUsed: [] };
+    } finally {
+      await toolSet?.close().catch((cause) => ctx.logger.warn({ err: cause }, 'closing tools failed'));
+    }
 
-  const completed = await finishTurn(ctx, { turnId, conversationId, tenantId: caller.tenantId, capsuleId: capsule.id, model: model.id, startedAtMs, result });
-  if (result.error) onEvent({ event: 'error', data: { code: result.error.code, message: result.error.message } });
-  onEvent({ event: 'turn.completed', data: completed });
-  rememberTurn(ctx, { tenantId: caller.tenantId, capsuleId: capsule.id }, { turnId, question: text, answer: completed.content, score: completed.convergence_score });
-  return completed;
+    const completed = await finishTurn(ctx, { turnId, conversationId, tenantId: caller.tenantId, capsuleId: capsule.id, model: model.id, startedAtMs, result });
+    if (result.error) onEvent({ event: 'error', data: { code: result.error.code, message: result.error.message } });
+    onEvent({ event: 'turn.completed', data: completed });
+    rememberTurn(ctx, { tenantId: caller.tenantId, capsuleId: capsule.id }, { turnId, question: text, answer: completed.content, score: completed.convergence_score });
+    span.setAttributes({ 'soma.exit_reason': completed.exit_reason, 'soma.iterations': completed.iterations, ...(completed.convergence_score === null ? {} : { 'soma.convergence_score': completed.convergence_score }) });
+    return completed;
+  });
 }
 
 async function recallForTurn(ctx: AppContext, scope: { tenantId: string; capsuleId: string }, query: string, seed: number): Promise<RecalledForTurn[]> {

@@ -15,6 +15,7 @@ import type { LearnedState, TurnMetrics, Weights } from '../../ports/learning.js
 import type { ToolOutcome } from '../../ports/tools.js';
 import { isSomaError } from '../../shared/errors.js';
 import { weightNames } from '../../ports/learning.js';
+import { traceModelCall, traceToolOutcome } from './tracing.js';
 import type { IterationRecord, LearnResult, TurnLoopDeps, TurnLoopInput, TurnLoopResult } from './types.js';
 
 /** Thrown (by replay) or raised (by the deadline timer) when the turn's time is up mid-call. */
@@ -91,17 +92,19 @@ export async function runTurnLoop(deps: TurnLoopDeps & { recorded?: RecordedMeas
         countTokens,
       });
 
-      const output = await collectOutput(
-        model.stream({
-          messages: context.messages,
-          tools: toolDefinitions,
-          seed: input.seed,
-          temperature: settings.temperature,
-          maxOutputTokens: settings.maxOutputTokens,
-          signal,
-          turn: { userMessage: input.userMessage, iteration },
-        }),
-        (text) => sink.delta(iteration, text),
+      const output = await traceModelCall({ model: model.id, iteration, seed: input.seed, temperature: settings.temperature, maxOutputTokens: settings.maxOutputTokens }, () =>
+        collectOutput(
+          model.stream({
+            messages: context.messages,
+            tools: toolDefinitions,
+            seed: input.seed,
+            temperature: settings.temperature,
+            maxOutputTokens: settings.maxOutputTokens,
+            signal,
+            turn: { userMessage: input.userMessage, iteration },
+          }),
+          (text) => sink.delta(iteration, text),
+        ),
       );
 
       // Tools: run the model's calls (a call repeated from earlier in the turn is not run again).
@@ -113,7 +116,10 @@ export async function runTurnLoop(deps: TurnLoopDeps & { recorded?: RecordedMeas
         const fresh = calls.filter((call) => !isRepeatedToolCall(calledTools, call));
         const repeated = calls.filter((call) => isRepeatedToolCall(calledTools, call));
         const ran = fresh.length > 0
-          ? await tools.run(fresh, { ...defaultToolContext(input), ...deps.toolContext, iteration, signal }, (outcome) => sink.toolResult(iteration, outcome))
+          ? await tools.run(fresh, { ...defaultToolContext(input), ...deps.toolContext, iteration, signal }, (outcome) => {
+              traceToolOutcome(outcome, iteration);
+              sink.toolResult(iteration, outcome);
+            })
           : [];
         const skipped = repeated.map((call): ToolOutcome => {
           const outcome: ToolOutcome = { callId: call.callId, name: call.name, args: call.args, ok: false, outcome: 'error', error: 'repeated call: the same tool with the same arguments was already called in this turn', latency_ms: 0 };
