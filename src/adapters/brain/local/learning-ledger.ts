@@ -41,9 +41,21 @@ export function isUuid(value: string): boolean {
  * transaction, with its `tx`: concurrent learners of one capsule queue here, so each reads the state
  * the previous one committed. A capsule of another tenant is `CAPSULE_NOT_FOUND`.
  */
-export async function lockCapsuleState(tx: LedgerTx, { tenantId, capsuleId }: { tenantId: string; capsuleId: string }): Promise<LockedCapsuleState> {
+export async function lockCapsuleState(tx: LedgerTx, scope: { tenantId: string; capsuleId: string }): Promise<LockedCapsuleState> {
+  const row = await selectCapsuleState(tx, scope, { forUpdate: true });
+  return {
+    capsuleId: scope.capsuleId,
+    tenantId: scope.tenantId,
+    state: { weights: row.learnedWeights as Weights, neuromodulators: row.neuromodulatorState as Neuromodulators, rewardBaseline: row.rewardBaseline },
+    learningVersion: row.learningVersion,
+    learningConfig: row.learningConfig,
+  };
+}
+
+/** The learned-state columns of a tenant's capsule, optionally locked; another tenant's is CAPSULE_NOT_FOUND. */
+async function selectCapsuleState(executor: Executor, { tenantId, capsuleId }: { tenantId: string; capsuleId: string }, { forUpdate }: { forUpdate: boolean }) {
   if (!isUuid(capsuleId) || !isUuid(tenantId)) throw capsuleNotFound(capsuleId);
-  const rows = await tx
+  const query = executor
     .select({
       learnedWeights: tables.capsules.learnedWeights,
       neuromodulatorState: tables.capsules.neuromodulatorState,
@@ -52,17 +64,11 @@ export async function lockCapsuleState(tx: LedgerTx, { tenantId, capsuleId }: { 
       learningConfig: tables.capsules.learningConfig,
     })
     .from(tables.capsules)
-    .where(and(eq(tables.capsules.id, capsuleId), eq(tables.capsules.tenantId, tenantId)))
-    .for('update');
+    .where(and(eq(tables.capsules.id, capsuleId), eq(tables.capsules.tenantId, tenantId)));
+  const rows = forUpdate ? await query.for('update') : await query;
   const row = rows[0];
   if (!row) throw capsuleNotFound(capsuleId);
-  return {
-    capsuleId,
-    tenantId,
-    state: { weights: row.learnedWeights as Weights, neuromodulators: row.neuromodulatorState as Neuromodulators, rewardBaseline: row.rewardBaseline },
-    learningVersion: row.learningVersion,
-    learningConfig: row.learningConfig,
-  };
+  return row;
 }
 
 /**
@@ -96,21 +102,9 @@ export async function appendLearningUpdate(tx: LedgerTx, locked: LockedCapsuleSt
 /** Reads a capsule's learned state without locking (tenant-scoped). */
 export async function readCapsuleState(
   executor: Executor,
-  { tenantId, capsuleId }: { tenantId: string; capsuleId: string },
+  scope: { tenantId: string; capsuleId: string },
 ): Promise<LearnedState & { learning_version: number; learningConfig: unknown }> {
-  if (!isUuid(capsuleId) || !isUuid(tenantId)) throw capsuleNotFound(capsuleId);
-  const rows = await executor
-    .select({
-      learnedWeights: tables.capsules.learnedWeights,
-      neuromodulatorState: tables.capsules.neuromodulatorState,
-      rewardBaseline: tables.capsules.rewardBaseline,
-      learningVersion: tables.capsules.learningVersion,
-      learningConfig: tables.capsules.learningConfig,
-    })
-    .from(tables.capsules)
-    .where(and(eq(tables.capsules.id, capsuleId), eq(tables.capsules.tenantId, tenantId)));
-  const row = rows[0];
-  if (!row) throw capsuleNotFound(capsuleId);
+  const row = await selectCapsuleState(executor, scope, { forUpdate: false });
   return {
     weights: row.learnedWeights as Weights,
     neuromodulators: row.neuromodulatorState as Neuromodulators,
