@@ -29,6 +29,16 @@ async function guarded<T>(run: () => Promise<T>): Promise<T> {
   }
 }
 
+/** On SIGINT or SIGTERM: run `stop` (finish in-flight work, close resources), then exit 0. */
+function onShutdown(stop: () => Promise<void>): void {
+  const shutdown = async () => {
+    await stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+}
+
 /** The API key file of the embedded set-up (`<SOMA_DATA_DIR>/api-key`), read by `soma chat`. */
 const apiKeyFile = (cfg: Config) => path.join(cfg.dataDir, 'api-key');
 
@@ -61,14 +71,11 @@ program
         );
       }
       if (bootstrapKey) process.stderr.write(`soma: created tenant "default"; its API key is in ${apiKeyFile(cfg)}\n`);
-      const shutdown = async () => {
+      onShutdown(async () => {
         soma.logger.info('shutting down');
         await stopRelay?.();
         await soma.close();
-        process.exit(0);
-      };
-      process.once('SIGINT', shutdown);
-      process.once('SIGTERM', shutdown);
+      });
     });
   });
 
@@ -163,13 +170,10 @@ program
       const { createSoma } = await import('../../main.js');
       const soma = await createSoma({ config: cfg });
       const stop = await startRelay(soma, cfg);
-      const shutdown = async () => {
+      onShutdown(async () => {
         await stop();
         await soma.close();
-        process.exit(0);
-      };
-      process.once('SIGINT', shutdown);
-      process.once('SIGTERM', shutdown);
+      });
     });
   });
 
