@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { httpStatusOf, isSomaError, SomaError, type ErrorCode } from '../../shared/errors.js';
+import { httpStatusOf, isSomaError, type ErrorCode } from '../../shared/errors.js';
 
 /** The one error body of the API: `{error: {code, message, details?}}`. */
 export function errorBody(code: string, message: string, details?: unknown) {
@@ -35,4 +35,3 @@ export function validationHook(result: { success: boolean; error?: { issues: { p
   return undefined;
 }
 
-export { SomaError };
