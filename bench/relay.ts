@@ -3,7 +3,7 @@
  *
  * For each database — PostgreSQL when `DATABASE_URL` is set (in a scratch database created on that
  * server and dropped afterwards, so no real outbox row is touched), and embedded PGlite — against
- * the broker at `KAFKA_BROKERS` (default 127.0.0.1:19092, `scripts/kafka.sh start`):
+ * the broker at `KAFKA_BROKERS` (`scripts/kafka.sh url` prints it after `scripts/kafka.sh start`):
  *
  * 1. Throughput: insert N events (`BENCH_RELAY_EVENTS`, default 50 000) with `writeEvent`, then time
  *    one relay draining them (default batch 500). Bar: ≥ 5 000 events/s.
@@ -14,6 +14,7 @@
  * Prints a table and exits non-zero when PostgreSQL misses a bar (PGlite's figures are reported only).
  */
 import { randomUUID } from 'node:crypto';
+import { execSync } from 'node:child_process';
 import { Consumer, stringDeserializers } from '@platformatic/kafka';
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
@@ -21,7 +22,7 @@ import { createKafkaPublisher, createOutboxRelay, type KafkaPublisher } from '..
 import { openDatabase, type Database } from '../src/adapters/store/index.js';
 import { writeEvent, type EventEnvelope } from '../src/app/events.js';
 
-const BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:19092';
+const BROKERS = process.env.KAFKA_BROKERS ?? execSync('bash scripts/kafka.sh url', { encoding: 'utf8' }).trim();
 const EVENTS = Number(process.env.BENCH_RELAY_EVENTS ?? 50_000);
 const RATE = Number(process.env.BENCH_RELAY_RATE ?? 500);
 const SECONDS = Number(process.env.BENCH_RELAY_SECONDS ?? 20);

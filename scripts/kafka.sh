@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Apache Kafka for the test suite: one KRaft node (broker + controller) on 127.0.0.1:19092,
-# controller on 19093, data under .cache/kafka/data. The jars come from Maven Central through the
+# Apache Kafka for the test suite: one KRaft node (broker + controller) on 127.0.0.1 at a port of its own
+# per checkout (43000–43499, controller on the next port; see checkout_port in lib.sh), data under .cache/kafka/data. The jars come from Maven Central through the
 # ordinary mvn client (no tarball host to reach), cached in .cache/kafka/libs.
 #
 #   scripts/kafka.sh start   fetch jars once, format storage once, start, wait until ready; prints the bootstrap address last
@@ -16,8 +16,8 @@ KAFKA_VERSION=4.1.2
 # Kafka's runtime dependencies (the distribution adds it), so without it the broker logs nothing.
 LOG4J_VERSION=2.25.5
 KAFKA_HOST=127.0.0.1
-KAFKA_PORT=19092
-CONTROLLER_PORT=19093
+KAFKA_PORT="$(checkout_port 43000)"
+CONTROLLER_PORT=$((KAFKA_PORT + 1))
 BOOTSTRAP="$KAFKA_HOST:$KAFKA_PORT"
 
 KAFKA_DIR="$CACHE_DIR/kafka"

@@ -53,3 +53,16 @@ apt_install() {
   if ((created)); then rm -f "$policy"; fi
   return "$status"
 }
+
+# checkout_port BASE — a port for this checkout's test services: BASE plus an offset (0–499, in
+# steps of 2 so a service may also use port+1) derived from the checkout's path, so two clones on
+# one machine never share a PostgreSQL or Kafka. SOMA_TEST_PORT_OFFSET overrides the offset.
+checkout_port() {
+  local offset
+  if [[ -n "${SOMA_TEST_PORT_OFFSET:-}" ]]; then
+    offset="$SOMA_TEST_PORT_OFFSET"
+  else
+    offset=$((16#$(printf '%s' "$REPO_ROOT" | sha1sum | cut -c1-6) % 250 * 2))
+  fi
+  echo $(($1 + offset))
+}

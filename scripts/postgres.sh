@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # PostgreSQL for the test suite: Debian's server, a private cluster under .cache/postgres,
-# listening on 127.0.0.1:54329 (not 5432, so it never meets a system cluster).
+# listening on 127.0.0.1 at a port of its own per checkout (42000–42499, see checkout_port in lib.sh).
 #
 #   scripts/postgres.sh start   install if needed, init once, start, ensure role + database; prints the URL last
 #   scripts/postgres.sh stop    stop the cluster (data is kept)
@@ -9,7 +9,7 @@ set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-PG_PORT=54329
+PG_PORT="$(checkout_port 42000)"
 PG_USER=soma
 PG_PASSWORD=soma
 PG_DB=soma_test
