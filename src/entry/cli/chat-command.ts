@@ -104,9 +104,16 @@ export async function runChat(options: ChatOptions): Promise<void> {
   }
   out.write(dim(`conversation ${state.conversation_id} — type a message, Ctrl-D to quit\n`));
   const rl = createInterface({ input: options.input ?? process.stdin, output: out, terminal: Boolean((options.input ?? process.stdin) === process.stdin && process.stdin.isTTY) });
+  // Input can end while a turn streams (piped stdin, Ctrl-D): the lines already read are still
+  // answered, but a closed interface must not be prompted again (Node ≥ 22 throws).
+  let closed = false;
+  rl.once('close', () => (closed = true));
+  const prompt = () => {
+    if (!closed) rl.prompt();
+  };
   try {
     rl.setPrompt('you> ');
-    rl.prompt();
+    prompt();
     for await (const raw of rl) {
       const line = raw.trim();
       if (['/quit', '/exit'].includes(line)) break;
@@ -117,7 +124,7 @@ export async function runChat(options: ChatOptions): Promise<void> {
           out.write(`error: ${(err as Error).message}\n`);
         }
       }
-      rl.prompt();
+      prompt();
     }
   } finally {
     rl.close();
