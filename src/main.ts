@@ -124,7 +124,7 @@ export async function createSoma({ config, clock = systemClock, logger, models, 
         root.route('/', createLearningRoutes({ database, clock }));
         root.route('/', createReplayRoutes({ database }));
         root.route('/', createConversationListRoutes({ database }));
-        root.route('/', createCatalogueRoutes({ catalogue: () => readCatalogue({ defaultModel: config.model, localModels: listLocalModels(config.modelsDir), models: modelFactory, allowScriptedModels: (config as Partial<{ allowScriptedModels: boolean }>).allowScriptedModels === true }) }));
+        root.route('/', createCatalogueRoutes({ catalogue: () => readCatalogue({ defaultModel: config.model, localModels: listLocalModels(config.modelsDir), models: modelFactory, allowScriptedModels: scriptedModelsAllowed(config) }) }));
         mountStudio(root, { apiKeyFile: embeddedApiKeyFile(config) });
       },
     });
@@ -163,4 +163,10 @@ function embeddedApiKeyFile(config: Config): string | undefined {
   if (config.databaseUrl) return undefined;
   const relative = path.relative(process.cwd(), path.join(config.dataDir, 'api-key'));
   return relative.startsWith('..') || path.isAbsolute(relative) ? 'api-key in the data folder (SOMA_DATA_DIR)' : `./${relative}`;
+}
+
+/** `SOMA_ALLOW_SCRIPTED_MODELS` (SPEC §13.1): from the configuration once it carries the flag, else the environment. */
+function scriptedModelsAllowed(config: Config): boolean {
+  const flag = (config as Partial<{ allowScriptedModels: boolean }>).allowScriptedModels;
+  return flag ?? process.env.SOMA_ALLOW_SCRIPTED_MODELS === 'true';
 }

@@ -1,4 +1,4 @@
-import { useEffect, useRef } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 
@@ -34,6 +34,14 @@ export function Chart({ x, series, xLabel, yLabel, height = 260, yRange, markers
   const box = useRef<HTMLDivElement>(null);
   const pick = useRef(onPick);
   pick.current = onPick;
+  // Redraw with the other palette when the colour scheme changes.
+  const [scheme, setScheme] = useState(() => matchMedia('(prefers-color-scheme: dark)').matches);
+  useEffect(() => {
+    const query = matchMedia('(prefers-color-scheme: dark)');
+    const onChange = () => setScheme(query.matches);
+    query.addEventListener('change', onChange);
+    return () => query.removeEventListener('change', onChange);
+  }, []);
 
   useEffect(() => {
     const element = box.current;
@@ -46,7 +54,7 @@ export function Chart({ x, series, xLabel, yLabel, height = 260, yRange, markers
       height,
       scales: { x: { time: false }, y: yRange ? { range: yRange } : { auto: true } },
       axes: [axis(xLabel, true), axis(yLabel)],
-      legend: { show: true },
+      legend: { show: true, live: false },
       cursor: { drag: { x: false, y: false }, points: { size: 9 } },
       series: [
         { label: xLabel },
@@ -77,7 +85,9 @@ export function Chart({ x, series, xLabel, yLabel, height = 260, yRange, markers
               ctx.stroke();
               ctx.fillStyle = marker.color;
               ctx.font = `${11 * devicePixelRatio}px system-ui, sans-serif`;
-              ctx.fillText(marker.label, left + 3 * devicePixelRatio, u.bbox.top + 12 * devicePixelRatio);
+              const width = ctx.measureText(marker.label).width;
+              const rightSide = left + 3 * devicePixelRatio + width < u.bbox.left + u.bbox.width;
+              ctx.fillText(marker.label, rightSide ? left + 3 * devicePixelRatio : left - 3 * devicePixelRatio - width, u.bbox.top + 12 * devicePixelRatio);
               ctx.restore();
             }
           },
@@ -106,7 +116,7 @@ export function Chart({ x, series, xLabel, yLabel, height = 260, yRange, markers
       resize.disconnect();
       plot.destroy();
     };
-  }, [x, series, xLabel, yLabel, height, yRange, markers]);
+  }, [x, series, xLabel, yLabel, height, yRange, markers, scheme]);
 
   return <div class="chart" ref={box} role="img" aria-label={label} data-testid={testId} />;
 }

@@ -73,6 +73,13 @@ export function IterationCard({ it, live, threshold }: { it: IterationView; live
   );
 }
 
+const Thumb = ({ down = false }: { down?: boolean }) => (
+  <svg viewBox="0 0 24 24" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" style={down ? { transform: 'rotate(180deg)' } : undefined}>
+    <path d="M7 10v11H3V10h4Z" />
+    <path d="M7 10l4-8a3 3 0 0 1 3 3v4h5.5a2 2 0 0 1 2 2.3l-1.4 8A2 2 0 0 1 18.1 21H7" />
+  </svg>
+);
+
 /** 👍 / 👎 on an answer: `POST /v1/turns/:turn_id/feedback` (SPEC §13.2), where the server has it. */
 export function Feedback({ turnId }: { turnId: string }) {
   const [available, setAvailable] = useState<boolean | null>(null);
@@ -94,10 +101,10 @@ export function Feedback({ turnId }: { turnId: string }) {
   return (
     <div class="feedback" role="group" aria-label="Feedback on this answer">
       <button type="button" class="icon" aria-pressed={sent === 1} disabled={available === false} onClick={() => send(1)} aria-label="Good answer" title="Good answer">
-        👍
+        <Thumb />
       </button>
       <button type="button" class="icon" aria-pressed={sent === -1} disabled={available === false} onClick={() => send(-1)} aria-label="Bad answer" title="Bad answer">
-        👎
+        <Thumb down />
       </button>
       {available === false ? <span class="muted small" data-testid="feedback-unavailable">Feedback is not available on this server.</span> : null}
       {sent !== null ? (
