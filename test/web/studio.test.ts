@@ -10,6 +10,12 @@ import { ADMIN_TOKEN, spawnServer } from '../support/soma.js';
 
 const executablePath = chromiumPath();
 const screenshots = path.resolve('.cache/screenshots');
+/** The browser globals the in-page functions use (the suite's TypeScript has no DOM library). */
+interface InPage {
+  document: { querySelector(selector: string): { textContent: string | null } | null; querySelectorAll(selector: string): { length: number } };
+  sessionStorage: { length: number };
+}
+
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 /** The scripted model: three iterations streamed at 40 tokens/s, the first calls the calculator. */
@@ -48,7 +54,7 @@ describe.skipIf(!executablePath)('Soma Studio in Chromium', () => {
     await page.evaluate(axeSource);
     const result = await page.evaluate(async () => {
       const axe = (globalThis as unknown as { axe: { run: (context: unknown, options: unknown) => Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: unknown }[] }[] }> } }).axe;
-      const { violations } = await axe.run(document, { resultTypes: ['violations'] });
+      const { violations } = await axe.run((globalThis as unknown as InPage).document, { resultTypes: ['violations'] });
       return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.help} — ${JSON.stringify(v.nodes.slice(0, 3).map((n) => n.target))}`);
     });
     expect(result, `axe on ${label}`).toEqual([]);
@@ -100,7 +106,7 @@ describe.skipIf(!executablePath)('Soma Studio in Chromium', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(/\/chat$/);
     await expect.poll(() => heading('Chat').isVisible()).toBe(true);
-    expect(await page.evaluate(() => sessionStorage.length)).toBe(1);
+    expect(await page.evaluate(() => (globalThis as unknown as InPage).sessionStorage.length)).toBe(1);
   });
 
   it('creates a capsule with the calculator, showing the server’s validation errors in place first', async () => {
@@ -155,7 +161,7 @@ describe.skipIf(!executablePath)('Soma Studio in Chromium', () => {
     const full = script.turns[0]!.iterations[0]!.text;
     await page.waitForFunction(
       (text) => {
-        const draft = document.querySelector('[data-testid="live-turn"] [data-testid="iteration"][data-iteration="0"] [data-testid="iteration-draft"]');
+        const draft = (globalThis as unknown as InPage).document.querySelector('[data-testid="live-turn"] [data-testid="iteration"][data-iteration="0"] [data-testid="iteration-draft"]');
         const seen = draft?.textContent ?? '';
         return seen.length > 0 && seen.length < text.length && text.startsWith(seen);
       },
@@ -163,7 +169,7 @@ describe.skipIf(!executablePath)('Soma Studio in Chromium', () => {
       { polling: 'raf' },
     );
     // A second iteration appears while the turn is still streaming.
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid="live-turn"][aria-busy="true"] [data-testid="iteration"]').length >= 2, undefined, { polling: 'raf' });
+    await page.waitForFunction(() => (globalThis as unknown as InPage).document.querySelectorAll('[data-testid="live-turn"][aria-busy="true"] [data-testid="iteration"]').length >= 2, undefined, { polling: 'raf' });
     await shot('05-chat-streaming');
 
     const turn = page.getByTestId('turn').last();
@@ -275,7 +281,7 @@ describe.skipIf(!executablePath)('Soma Studio in Chromium', () => {
     await page.setViewportSize({ width: 1280, height: 860 });
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL(/\/signin/);
-    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    expect(await page.evaluate(() => (globalThis as unknown as InPage).sessionStorage.length)).toBe(0);
   });
 
   it('logged no console error and loaded nothing from outside the server', () => {

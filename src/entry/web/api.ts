@@ -60,7 +60,7 @@ export async function api<T>(method: string, path: string, body?: unknown, signa
   });
   if (!response.ok) {
     const error = await errorFrom(response);
-    if (response.status === 401 && path !== '/v1/capsules?limit=1') signOut();
+    if (response.status === 401) signOut();
     throw error;
   }
   return (await response.json()) as T;
