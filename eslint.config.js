@@ -30,6 +30,24 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': 'off' },
   },
   {
+    // The Studio talks to Soma only over its public HTTP API (it must work against a remote server).
+    files: ['src/entry/web/**/*.ts', 'src/entry/web/**/*.tsx'],
+    ignores: ['src/entry/web/vite.config.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/http/**', '**/cli/**', '**/app/**', '**/adapters/**', '**/core/**', '**/ports/**', '**/shared/**', '**/main', '**/main.js', '**/config', '**/config.js', 'node:*'],
+              message: 'src/entry/web imports no server code: it uses the HTTP API only',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['bin/**/*.mjs', 'scripts/**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },

@@ -2,17 +2,24 @@
  * The composition root: reads the configuration, builds every adapter and hands them to the use
  * cases and entry points. The only module that imports everything.
  */
+import path from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import { pino, type Logger as PinoLogger } from 'pino';
 import { createBrainRoutes } from './entry/http/brain-routes.js';
 import { createLearningRoutes } from './entry/http/learning-routes.js';
+import { createCatalogueRoutes } from './entry/http/catalogue-routes.js';
+import { createConversationListRoutes } from './entry/http/conversation-list-routes.js';
+import { createReplayRoutes } from './entry/http/replay-routes.js';
+import { mountStudio } from './entry/http/studio.js';
 import { createHttpApp } from './entry/http/app.js';
 import { createLocalBrain, createHttpBrain } from './adapters/brain/index.js';
 import { createMetrics, type Metrics } from './adapters/metrics/index.js';
 import { createModelFactory } from './adapters/model/model-factory.js';
+import { listLocalModels } from './adapters/model/local-catalogue.js';
 import { createOpaHttpPolicy, createOpaWasmPolicy } from './adapters/policy/index.js';
 import { openConfiguredDatabase, type Database } from './adapters/store/index.js';
 import { createToolRunner } from './adapters/tools/index.js';
+import { readCatalogue } from './app/catalogue.js';
 import type { AppContext } from './app/context.js';
 import type { ModelFactory } from './app/model-router.js';
 import { recoverInterruptedTurns } from './app/send-message.js';
@@ -115,6 +122,10 @@ export async function createSoma({ config, clock = systemClock, logger, models, 
       mount: (root) => {
         if (!config.brainUrl) root.route('/', createBrainRoutes({ brain: theBrain }));
         root.route('/', createLearningRoutes({ database, clock }));
+        root.route('/', createReplayRoutes({ database }));
+        root.route('/', createConversationListRoutes({ database }));
+        root.route('/', createCatalogueRoutes({ catalogue: () => readCatalogue({ defaultModel: config.model, localModels: listLocalModels(config.modelsDir), models: modelFactory, allowScriptedModels: scriptedModelsAllowed(config) }) }));
+        mountStudio(root, { apiKeyFile: embeddedApiKeyFile(config) });
       },
     });
 
@@ -145,4 +156,17 @@ export async function createSoma({ config, clock = systemClock, logger, models, 
     if (!given) await database.close().catch(() => undefined);
     throw err;
   }
+}
+
+/** On the embedded default, where `soma serve` writes the "default" tenant's key (shown by the Studio's sign-in page). */
+function embeddedApiKeyFile(config: Config): string | undefined {
+  if (config.databaseUrl) return undefined;
+  const relative = path.relative(process.cwd(), path.join(config.dataDir, 'api-key'));
+  return relative.startsWith('..') || path.isAbsolute(relative) ? 'api-key in the data folder (SOMA_DATA_DIR)' : `./${relative}`;
+}
+
+/** `SOMA_ALLOW_SCRIPTED_MODELS` (SPEC §13.1): from the configuration once it carries the flag, else the environment. */
+function scriptedModelsAllowed(config: Config): boolean {
+  const flag = (config as Partial<{ allowScriptedModels: boolean }>).allowScriptedModels;
+  return flag ?? process.env.SOMA_ALLOW_SCRIPTED_MODELS === 'true';
 }

@@ -55,6 +55,7 @@ export async function getTurnTrace({ database, caller, turnId, includeMessages }
     exit_reason: turn.exitReason,
     total_iterations: iterations.length,
     convergence_score: turn.convergenceScore,
+    threshold: (turn.settings as { threshold?: number } | null)?.threshold ?? null,
     seed: turn.seed,
     weights_start: turn.weightsStart,
     neuromodulators_start: turn.neuromodulatorsStart,

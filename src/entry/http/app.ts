@@ -58,7 +58,6 @@ export function createHttpApp({ ctx, adminToken, metricsRegistry, readiness = {}
   );
 
   // --- ops -------------------------------------------------------------------------------------
-  app.get('/', (c) => c.redirect('/docs'));
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
     const checks: Record<string, string> = {};

@@ -1,0 +1,37 @@
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import type { Catalogue } from '../../app/catalogue.js';
+import type { BrainRoutesEnv } from './brain-routes.js';
+import { validationHook } from './errors.js';
+
+const ErrorSchema = z.object({ error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }) });
+
+const CatalogueSchema = z
+  .object({
+    tools: z.array(z.object({ name: z.string(), kind: z.literal('builtin'), description: z.string(), input_schema: z.record(z.string(), z.unknown()) })),
+    models: z.object({
+      default: z.string(),
+      choices: z.array(z.string()),
+      providers: z.array(z.object({ prefix: z.enum(['openai', 'anthropic', 'openai-compatible', 'local', 'scripted']), available: z.boolean(), reason: z.string().optional() })),
+    }),
+  })
+  .openapi('Catalogue');
+
+/** `GET /v1/catalogue` — the operator's built-in tools (with argument schemas) and the models a capsule may choose. */
+export function createCatalogueRoutes({ catalogue }: { catalogue: () => Catalogue }): OpenAPIHono<BrainRoutesEnv> {
+  const app = new OpenAPIHono<BrainRoutesEnv>({ defaultHook: validationHook as never });
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/catalogue',
+      tags: ['capsules'],
+      security: [{ bearerAuth: [] }],
+      summary: 'Tools and models a capsule may use on this server',
+      responses: {
+        200: { content: { 'application/json': { schema: CatalogueSchema } }, description: 'The catalogue' },
+        401: { content: { 'application/json': { schema: ErrorSchema } }, description: 'Missing or invalid API key' },
+      },
+    }),
+    (c) => c.json(catalogue(), 200),
+  );
+  return app;
+}
