@@ -104,9 +104,15 @@ export async function runChat(options: ChatOptions): Promise<void> {
   }
   out.write(dim(`conversation ${state.conversation_id} — type a message, Ctrl-D to quit\n`));
   const rl = createInterface({ input: options.input ?? process.stdin, output: out, terminal: Boolean((options.input ?? process.stdin) === process.stdin && process.stdin.isTTY) });
+  // Input may end while a turn streams; the lines read before stay queued, but a closed readline cannot prompt.
+  let closed = false;
+  rl.once('close', () => (closed = true));
+  const prompt = () => {
+    if (!closed) rl.prompt();
+  };
   try {
     rl.setPrompt('you> ');
-    rl.prompt();
+    prompt();
     for await (const raw of rl) {
       const line = raw.trim();
       if (['/quit', '/exit'].includes(line)) break;
@@ -117,7 +123,7 @@ export async function runChat(options: ChatOptions): Promise<void> {
           out.write(`error: ${(err as Error).message}\n`);
         }
       }
-      rl.prompt();
+      prompt();
     }
   } finally {
     rl.close();
