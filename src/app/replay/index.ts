@@ -1,2 +1,3 @@
 export { replayTurn, createReplayLearner, sameValue, type ReplayReport, type ReplayDifference, type ReplayOverrides } from './replay-turn.js';
 export { createRecordedModel, type RecordedEnding } from './recorded-model.js';
+export { listReplayableTurns } from './list-replayable-turns.js';

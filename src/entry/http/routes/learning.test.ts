@@ -1,27 +1,47 @@
 import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLocalBrain, type LocalBrain } from '../../adapters/brain/index.js';
-import { insertTenantWithCapsule } from '../../adapters/brain/test-capsules.js';
-import { tables, type Database } from '../../adapters/store/index.js';
-import { defaultLearnedState } from '../../core/learning/index.js';
-import { drivers, freshDatabase } from '../../../test/support/databases.js';
-import { createBrainTestApp } from './brain-test-app.js';
-import { createLearningRoutes } from './learning-routes.js';
+import { createHttpBrain, createLocalBrain, type LocalBrain } from '../../../adapters/brain/index.js';
+import { cryptoIdSource } from '../../../adapters/ids/index.js';
+import { createDrizzleStore, tables, type Database } from '../../../adapters/store/index.js';
+import { loadConfig } from '../../../config.js';
+import { defaultLearnedState } from '../../../core/learning/index.js';
+import { createBrainServer } from '../../../main.js';
+import type { Brain } from '../../../ports/brain.js';
+import { systemClock } from '../../../ports/clock.js';
+import { createBrainTestApp } from '../../../../test/support/brain-test-app.js';
+import { insertTenantWithCapsule } from '../../../../test/support/capsules.js';
+import { drivers, freshDatabase } from '../../../../test/support/databases.js';
+import { learningRoutes } from './learning.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- loose JSON of API answers, checked field by field
 type Json = Record<string, any>;
 
-describe.each(drivers())('learning history, rollback and reset on %s', (driver) => {
+const SERVICE_TOKEN = 'brain-service-token-0123456789';
+
+/**
+ * The learning routes run through the Brain port against both brains: the in-process one, and a
+ * remote one — `soma brain serve`'s app (`createBrainServer`, on the same database) reached by the HTTP
+ * brain in process, with the service token and the tenant header.
+ */
+describe.each(drivers().flatMap((driver) => [[driver, 'in-process'], [driver, 'remote']] as const))('learning history, rollback and reset on %s with the %s brain', (driver, where) => {
   let database: Database;
   let drop: () => Promise<void>;
+  /** Learns directly (what turns do), whichever brain the routes use. */
   let brain: LocalBrain;
   let app: ReturnType<typeof createBrainTestApp>;
 
   beforeAll(async () => {
     ({ database, drop } = await freshDatabase(driver));
     brain = createLocalBrain({ database });
-    app = createBrainTestApp(createLearningRoutes({ database }));
+    let routesBrain: Brain = brain;
+    if (where === 'remote') {
+      const server = await createBrainServer({ config: loadConfig({ SOMA_ADMIN_TOKEN: SERVICE_TOKEN, SOMA_DATA_DIR: os.tmpdir() }), database });
+      const inProcess = (async (input: string | URL | Request, init?: RequestInit) => server.app.request(String(input), init)) as typeof fetch;
+      routesBrain = createHttpBrain({ url: 'http://brain.internal', token: SERVICE_TOKEN, fetch: inProcess });
+    }
+    app = createBrainTestApp(learningRoutes({ brain: routesBrain, store: createDrizzleStore(database), ids: cryptoIdSource, clock: systemClock }));
   });
   afterAll(async () => {
     await drop();

@@ -1,14 +1,13 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { SomaError } from '../../shared/errors.js';
-import type { BrainRoutesEnv } from './brain-routes.js';
-import { toHttpError } from './errors.js';
+import { SomaError } from '../../src/shared/errors.js';
+import { toHttpError, type Env } from '../../src/entry/http/index.js';
 
 /**
- * Test support for the brain and learning route suites: a bare app whose "API key" is the tenant id
+ * Test support for the brain route suites: a bare app whose "API key" is the tenant id
  * (`Authorization: Bearer <tenant id>`), with the main app's error mapping, mounting the given routes.
  */
-export function createBrainTestApp(...routes: OpenAPIHono<BrainRoutesEnv>[]): OpenAPIHono<BrainRoutesEnv> {
-  const app = new OpenAPIHono<BrainRoutesEnv>();
+export function createBrainTestApp(...routes: OpenAPIHono<Env>[]): OpenAPIHono<Env> {
+  const app = new OpenAPIHono<Env>();
   app.onError((error, c) => {
     const { status, body } = toHttpError(error);
     return c.json(body, status);

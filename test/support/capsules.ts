@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { defaultLearnedState } from '../../core/learning/index.js';
-import { tables, type Database } from '../store/index.js';
+import { defaultLearnedState } from '../../src/core/learning/index.js';
+import { tables, type Database } from '../../src/adapters/store/index.js';
 
 /**
  * Test support for the brain's suites: a tenant with a capsule at the default learned state, inserted

@@ -2,13 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHttpBrain, createLocalBrain } from '../../adapters/brain/index.js';
-import { insertTenantWithCapsule } from '../../adapters/brain/test-capsules.js';
-import type { Database } from '../../adapters/store/index.js';
-import { isSomaError } from '../../shared/errors.js';
-import { drivers, freshDatabase } from '../../../test/support/databases.js';
-import { createBrainRoutes } from './brain-routes.js';
-import { createBrainTestApp } from './brain-test-app.js';
+import { createHttpBrain, createLocalBrain } from '../../../adapters/brain/index.js';
+import type { Database } from '../../../adapters/store/index.js';
+import { isSomaError } from '../../../shared/errors.js';
+import { createBrainTestApp } from '../../../../test/support/brain-test-app.js';
+import { insertTenantWithCapsule } from '../../../../test/support/capsules.js';
+import { drivers, freshDatabase } from '../../../../test/support/databases.js';
+import { brainRoutes } from './brain.js';
 
 const metrics = (capsuleId: string, i: number) => ({
   capsule_id: capsuleId,
@@ -53,7 +53,7 @@ describe.each(drivers())('brain routes on %s', (driver) => {
   beforeAll(async () => {
     ({ database, drop } = await freshDatabase(driver));
     scope = await insertTenantWithCapsule(database);
-    app = createBrainTestApp(createBrainRoutes({ brain: createLocalBrain({ database }) }));
+    app = createBrainTestApp(brainRoutes({ brain: createLocalBrain({ database }) }));
   });
   afterAll(async () => {
     await drop();
