@@ -55,7 +55,7 @@ program
     const cfg = config({ PORT: options.port, HOST: options.host });
     await guarded(async () => {
       const started = performance.now();
-      if (options.pull && cfg.model.startsWith('local:')) await ensureLocalModel(cfg);
+      if (options.pull && cfg.model.startsWith('local:')) await (await import('./model-commands.js')).ensureLocalModel(cfg, fail);
       const { createSoma } = await import('../../main.js');
       const soma = await createSoma({ config: cfg });
       const bootstrapKey = await bootstrapEmbeddedTenant(soma, cfg);
@@ -122,6 +122,7 @@ model
   .action(async (options: { source?: string }) => {
     const cfg = config();
     await guarded(async () => {
+      const { pullWithProgress } = await import('./model-commands.js');
       const file = await pullWithProgress(cfg, options.source);
       process.stdout.write(`${file}\n`);
     });
@@ -203,41 +204,6 @@ program.addOption(new Option('-v, --version').hideHelp()).on('option:version', (
   process.stdout.write(`${JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')).version}\n`);
   process.exit(0);
 });
-
-async function pullWithProgress(cfg: Config, source?: string): Promise<string> {
-  const { pullModel, defaultModelsDir } = await import('../../main.js');
-  const { default: cliProgress } = await import('cli-progress');
-  const bar = new cliProgress.SingleBar({ format: '{phase} [{bar}] {percentage}% {value}/{total} MB', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic);
-  let started = false;
-  try {
-    return await pullModel({
-      source,
-      cacheDir: defaultModelsDir(cfg.modelsDir),
-      onProgress: ({ phase, receivedBytes, totalBytes }: { phase: string; receivedBytes: number; totalBytes?: number }) => {
-        if (!process.stderr.isTTY) return;
-        const mb = (n: number) => Math.round(n / 1e5) / 10;
-        if (!started) {
-          bar.start(mb(totalBytes ?? 0), 0, { phase });
-          started = true;
-        }
-        bar.setTotal(mb(totalBytes ?? receivedBytes));
-        bar.update(mb(receivedBytes), { phase });
-      },
-    });
-  } finally {
-    if (started) bar.stop();
-  }
-}
-
-/** `npm start` pulls the default model on first run; a missing custom model file is an error. */
-async function ensureLocalModel(cfg: Config): Promise<void> {
-  const { resolveLocalModelPath, defaultModelSpec } = await import('../../main.js');
-  const file = resolveLocalModelPath(cfg.model, cfg.modelsDir);
-  if (existsSync(file)) return;
-  if (path.basename(file) !== defaultModelSpec.fileName) fail(`model file ${file} not found`);
-  process.stderr.write('soma: first run — fetching the default local model (once)\n');
-  await pullWithProgress(cfg);
-}
 
 /** On an empty embedded database, creates tenant "default" and stores its key for `soma chat`. */
 async function bootstrapEmbeddedTenant(soma: Soma, cfg: Config): Promise<boolean> {
