@@ -1,6 +1,6 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { SomaError } from '../../src/shared/errors.js';
-import { toHttpError, type Env } from '../../src/entry/http/index.js';
+import { bearerToken, toHttpError, type Env } from '../../src/entry/http/index.js';
 
 /**
  * Test support for the brain route suites: a bare app whose "API key" is the tenant id
@@ -13,7 +13,7 @@ export function createBrainTestApp(...routes: OpenAPIHono<Env>[]): OpenAPIHono<E
     return c.json(body, status);
   });
   app.use('/v1/*', async (c, next) => {
-    const token = /^Bearer (.+)$/.exec(c.req.header('authorization') ?? '')?.[1];
+    const token = bearerToken(c.req.header('authorization'));
     if (!token) throw new SomaError('UNAUTHORIZED', 'missing Authorization: Bearer <api key>');
     c.set('auth', { tenantId: token, userId: 'test-user' });
     await next();

@@ -1,10 +1,11 @@
-import { and, desc, eq, inArray, lt, or } from 'drizzle-orm';
+import { and, desc, eq, inArray } from 'drizzle-orm';
 import type { Neuromodulators, Weights } from '../../../ports/learning.js';
 import type { CapabilityRecord, CapsuleRecord, CapsuleRepository, NewCapability } from '../../../ports/store.js';
 import type { ToolPolicy } from '../../../ports/tools.js';
 import type { JsonSchema } from '../../../shared/json.js';
 import type { Executor } from '../database.js';
 import { capabilities, capsules } from '../schema.js';
+import { olderThan } from './keyset.js';
 
 type CapsuleRow = typeof capsules.$inferSelect;
 type CapabilityRow = typeof capabilities.$inferSelect;
@@ -39,12 +40,7 @@ export function capsuleRepository(db: Executor): CapsuleRepository {
       const rows = await db
         .select()
         .from(capsules)
-        .where(
-          and(
-            eq(capsules.tenantId, tenantId),
-            after ? or(lt(capsules.createdAt, after.at), and(eq(capsules.createdAt, after.at), lt(capsules.id, after.id))) : undefined,
-          ),
-        )
+        .where(and(eq(capsules.tenantId, tenantId), olderThan(capsules.createdAt, capsules.id, after)))
         .orderBy(desc(capsules.createdAt), desc(capsules.id))
         .limit(limit);
       const all = await capabilitiesOf(rows.map((row) => row.id));

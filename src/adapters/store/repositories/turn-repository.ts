@@ -1,8 +1,9 @@
-import { and, asc, desc, eq, gte, lt, ne, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, lt, ne, sql } from 'drizzle-orm';
 import type { Neuromodulators, Weights } from '../../../ports/learning.js';
 import type { TurnRecord, TurnRepository } from '../../../ports/store.js';
 import type { Executor } from '../database.js';
 import { rlmIterations, turns } from '../schema.js';
+import { olderThan } from './keyset.js';
 
 const toTurn = (row: typeof turns.$inferSelect): TurnRecord => ({
   ...row,
@@ -36,12 +37,7 @@ export function turnRepository(db: Executor): TurnRepository {
       const rows = await db
         .select()
         .from(turns)
-        .where(
-          and(
-            eq(turns.conversationId, conversationId),
-            after ? or(lt(turns.startedAt, after.at), and(eq(turns.startedAt, after.at), lt(turns.id, after.id))) : undefined,
-          ),
-        )
+        .where(and(eq(turns.conversationId, conversationId), olderThan(turns.startedAt, turns.id, after)))
         .orderBy(desc(turns.startedAt), desc(turns.id))
         .limit(limit);
       return rows.map(toTurn);
