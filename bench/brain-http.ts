@@ -1,7 +1,7 @@
 /**
  * Benchmark of the brain over HTTP (SPEC §10): `node --import tsx bench/brain-http.ts`.
  *
- * Serves the brain routes (`createBrainRoutes` over the in-process brain) on a loopback port; a child
+ * Serves the brain routes (`brainRoutes` over the in-process brain) on a loopback port; a child
  * process (this file with `--load`) sends `POST /v1/learning/publish_turn_metrics` through the HTTP
  * brain client at a fixed rate (open loop:
  * each request leaves at its scheduled time, whether or not earlier ones have answered), spread over
@@ -19,10 +19,10 @@ import { fileURLToPath } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
 import pg from 'pg';
 import { createHttpBrain, createLocalBrain } from '../src/adapters/brain/index.js';
-import { insertTenantWithCapsule } from '../src/adapters/brain/test-capsules.js';
+import { insertTenantWithCapsule } from '../test/support/capsules.js';
 import { openDatabase, type Database } from '../src/adapters/store/index.js';
-import { createBrainRoutes } from '../src/entry/http/brain-routes.js';
-import { createBrainTestApp } from '../src/entry/http/brain-test-app.js';
+import { brainRoutes } from '../src/entry/http/index.js';
+import { createBrainTestApp } from '../test/support/brain-test-app.js';
 import type { PublishTurnMetricsRequest } from '../src/ports/brain.js';
 
 const RATE = Number(process.env.BENCH_RATE ?? 200);
@@ -159,7 +159,7 @@ try {
   }
   inProcess.sort((a, b) => a - b);
 
-  const app = createBrainTestApp(createBrainRoutes({ brain: local }));
+  const app = createBrainTestApp(brainRoutes({ brain: local }));
   server = await new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
     s.once('error', reject);

@@ -5,7 +5,7 @@
  * server and dropped afterwards, so no real outbox row is touched), and embedded PGlite — against
  * the broker at `KAFKA_BROKERS` (`scripts/kafka.sh url` prints it after `scripts/kafka.sh start`):
  *
- * 1. Throughput: insert N events (`BENCH_RELAY_EVENTS`, default 50 000) with `writeEvent`, then time
+ * 1. Throughput: insert N events (`BENCH_RELAY_EVENTS`, default 50 000) with `recordEvent`, then time
  *    one relay draining them (default batch 500). Bar: ≥ 5 000 events/s.
  * 2. Lag: write events one per transaction at a steady 500/s (`BENCH_RELAY_RATE`) for 20 s
  *    (`BENCH_RELAY_SECONDS`) while the relay runs its normal poll loop; a Kafka consumer records
@@ -19,8 +19,13 @@ import { Consumer, stringDeserializers } from '@platformatic/kafka';
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { createKafkaPublisher, createOutboxRelay, type KafkaPublisher } from '../src/adapters/relay/index.js';
-import { openDatabase, type Database } from '../src/adapters/store/index.js';
-import { writeEvent, type EventEnvelope } from '../src/app/events.js';
+import { cryptoIdSource } from '../src/adapters/ids/index.js';
+import { createDrizzleStore, openDatabase, type Database } from '../src/adapters/store/index.js';
+import { recordEvent, type EventEnvelope, type NewEvent } from '../src/app/events.js';
+import { systemClock } from '../src/ports/clock.js';
+
+/** The product's outbox write (`recordEvent`) on one unit of work of `database`. */
+const writeEvent = (tx: Parameters<typeof recordEvent>[0], event: NewEvent) => recordEvent(tx, { ids: cryptoIdSource, clock: systemClock }, event);
 
 const BROKERS = process.env.KAFKA_BROKERS ?? execSync('bash scripts/kafka.sh url', { encoding: 'utf8' }).trim();
 const EVENTS = Number(process.env.BENCH_RELAY_EVENTS ?? 50_000);
@@ -66,7 +71,7 @@ function iterationPayload(index: number): Record<string, unknown> {
 async function insertEvents(database: Database, count: number): Promise<void> {
   const perTransaction = 500;
   for (let start = 0; start < count; start += perTransaction) {
-    await database.db.transaction(async (tx) => {
+    await createDrizzleStore(database).transaction(async (tx) => {
       const turnId = randomUUID();
       for (let index = start; index < Math.min(count, start + perTransaction); index += 1) {
         await writeEvent(tx, {
@@ -150,7 +155,7 @@ async function measureLag(database: Database, publisher: KafkaPublisher, topic: 
   relay.start();
   try {
     // Warm-up: the consumer has joined and fetches before the measured events are written.
-    await database.db.transaction(async (tx) => {
+    await createDrizzleStore(database).transaction(async (tx) => {
       for (let index = 0; index < 10; index += 1) {
         const envelope = await writeEvent(tx, { eventType: 'chat.turn_started', tenantId: tenants[0]!, subject: randomUUID(), payload: {} });
         warmupIds.add(envelope.event_id);
@@ -168,7 +173,7 @@ async function measureLag(database: Database, publisher: KafkaPublisher, topic: 
       const due = start + (index * 1_000) / RATE;
       const wait = due - performance.now();
       if (wait > 1) await sleep(wait);
-      await writeEvent(database.db, {
+      await writeEvent(createDrizzleStore(database), {
         eventType: 'chat.iteration_completed',
         tenantId: tenants[index % tenants.length]!,
         turnId: randomUUID(),

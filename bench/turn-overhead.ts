@@ -12,9 +12,16 @@ import { loadConfig } from '../src/config.js';
 import { createSoma } from '../src/main.js';
 import { openDatabase } from '../src/adapters/store/index.js';
 import { createTenant } from '../src/app/tenancy.js';
-import { createCapsule } from '../src/app/capsules.js';
+import { createCapsule } from '../src/app/capsules/index.js';
 import { createConversation } from '../src/app/conversations.js';
-import { sendMessage } from '../src/app/send-message.js';
+import { sendMessage } from '../src/app/send-message/index.js';
+import type { Failure } from '../src/shared/errors.js';
+import type { Result } from '../src/shared/result.js';
+
+function unwrap<T>(result: Result<T, Failure>): T {
+  if (!result.ok) throw new Error(`${result.error.code}: ${result.error.message}`);
+  return result.value;
+}
 
 export interface OverheadResult {
   driver: string;
@@ -39,10 +46,10 @@ export async function measureTurnOverhead({ databaseUrl, turns = 60, iterationsP
   const database = await openDatabase({ databaseUrl, dataDir: databaseUrl ? undefined : path.join(dir, 'pglite') });
   await database.migrate();
   const soma = await createSoma({ config, database, logger: pino({ level: 'silent' }) });
-  const tenant = await createTenant({ database, name: 'bench' });
+  const tenant = await createTenant(soma.ctx, { name: 'bench' });
   const caller = { tenantId: tenant.id, userId: tenant.user_id };
-  const capsule = await createCapsule({ database, caller, input: { name: 'bench', system_prompt: 'You are a benchmark.' } });
-  const conversation = await createConversation({ database, caller, capsuleId: capsule.id });
+  const capsule = unwrap(await createCapsule(soma.ctx, { caller, input: { name: 'bench', system_prompt: 'You are a benchmark.' } }));
+  const conversation = unwrap(await createConversation(soma.ctx, { caller, capsuleId: capsule.id }));
 
   const samples: number[] = [];
   const warmup = 5;
@@ -52,7 +59,7 @@ export async function measureTurnOverhead({ databaseUrl, turns = 60, iterationsP
   for (let i = 0; i < turns + warmup; i++) {
     if (i === warmup) measuredStart = performance.now();
     let iterationStart = 0;
-    await sendMessage(soma.ctx, {
+    unwrap(await sendMessage(soma.ctx, {
       caller,
       conversationId: conversation.id,
       content: `question ${i}`,
@@ -63,7 +70,7 @@ export async function measureTurnOverhead({ databaseUrl, turns = 60, iterationsP
           measuredIterations++;
         }
       },
-    });
+    }));
   }
   const seconds = (performance.now() - measuredStart) / 1000;
   await soma.close();

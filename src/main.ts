@@ -1,33 +1,39 @@
 /**
  * The composition root: reads the configuration, builds every adapter and hands them to the use
- * cases and entry points. The only module that imports everything.
+ * cases and entry points. The only module that imports everything; the CLI (`entry/cli`) reaches the
+ * adapters only through the functions exported here.
  */
 import path from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import { pino, type Logger as PinoLogger } from 'pino';
-import { createBrainRoutes } from './entry/http/brain-routes.js';
-import { createLearningRoutes } from './entry/http/learning-routes.js';
-import { createCatalogueRoutes } from './entry/http/catalogue-routes.js';
-import { createConversationListRoutes } from './entry/http/conversation-list-routes.js';
-import { createReplayRoutes } from './entry/http/replay-routes.js';
-import { mountStudio } from './entry/http/studio.js';
-import { createHttpApp } from './entry/http/app.js';
-import { createLocalBrain, createHttpBrain } from './adapters/brain/index.js';
+import { createHttpBrain, createLocalBrain } from './adapters/brain/index.js';
+import { cryptoIdSource } from './adapters/ids/index.js';
 import { createMetrics, type Metrics } from './adapters/metrics/index.js';
 import { createModelFactory } from './adapters/model/model-factory.js';
-import { listLocalModels } from './adapters/model/local-catalogue.js';
+import { countTiktokens } from './adapters/model/tiktoken-counter.js';
 import { createOpaHttpPolicy, createOpaWasmPolicy } from './adapters/policy/index.js';
-import { openConfiguredDatabase, type Database } from './adapters/store/index.js';
-import { createToolRunner } from './adapters/tools/index.js';
-import { readCatalogue } from './app/catalogue.js';
-import type { AppContext } from './app/context.js';
-import type { ModelFactory } from './app/model-router.js';
-import { recoverInterruptedTurns } from './app/send-message.js';
-import { HealthMonitor } from './core/health/index.js';
+import { createKafkaPublisher, createOutboxRelay, THIRTY_DAYS_MS } from './adapters/relay/index.js';
+import { createDrizzleStore, openConfiguredDatabase, type Database } from './adapters/store/index.js';
+import { builtinToolNames, createBuiltinTool, createToolRunner } from './adapters/tools/index.js';
+import { listLocalModels } from './adapters/model/local-catalogue.js';
+import { readCatalogue, type CatalogueTool } from './app/catalogue.js';
+import type { AppContext, StoreContext } from './app/context.js';
+import { CHAT_EVENTS_TOPIC } from './app/events.js';
+import { authenticate } from './app/tenancy.js';
+import { recoverInterruptedTurns } from './app/send-message/index.js';
 import type { Config } from './config.js';
+import { HealthMonitor } from './core/health/index.js';
+import { createBrainServerApp, createHttpApp } from './entry/http/index.js';
 import type { Brain } from './ports/brain.js';
 import { systemClock, type Clock } from './ports/clock.js';
+import type { ModelFactory } from './ports/model-factory.js';
 import type { PolicyEngine } from './ports/tools.js';
+
+export { defaultModelsDir, resolveLocalModelPath } from './adapters/model/model-factory.js';
+export { defaultModelSpec, pullModel } from './adapters/model/pull/index.js';
+
+/** Counts tokens for replay's recorded model: the o200k tiktoken encoding. */
+const countTokens = (text: string) => countTiktokens(text, 'o200k_base');
 
 export interface Soma {
   config: Config;
@@ -38,6 +44,8 @@ export interface Soma {
   logger: PinoLogger;
   /** Starts the HTTP server; resolves once it listens. */
   listen(options?: { port?: number; host?: string }): Promise<{ server: ServerType; port: number }>;
+  /** Starts relaying the outbox to Kafka (`KAFKA_BROKERS`) in this process; resolves to its stop function. */
+  startRelay(): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -82,11 +90,14 @@ export async function createSoma({ config, clock = systemClock, logger, models, 
     if ('closeAll' in modelFactory) closers.push(() => (modelFactory as { closeAll(): Promise<void> }).closeAll());
 
     const ctx: AppContext = {
-      database,
+      store: createDrizzleStore(database),
       brain: theBrain,
       models: modelFactory,
       toolRunner,
       clock,
+      ids: cryptoIdSource,
+      countTokens,
+      builtinTools: builtinToolNames,
       health,
       metrics,
       logger: log,
@@ -114,19 +125,15 @@ export async function createSoma({ config, clock = systemClock, logger, models, 
     sweeper.unref();
     closers.unshift(async () => clearInterval(sweeper));
 
+    const catalogueTools = builtinCatalogueTools(clock);
     const app = createHttpApp({
       ctx,
       adminToken: config.adminToken,
       metricsRegistry: metrics.registry,
       readiness: { database: () => database.ping() },
-      mount: (root) => {
-        if (!config.brainUrl) root.route('/', createBrainRoutes({ brain: theBrain }));
-        root.route('/', createLearningRoutes({ database, clock }));
-        root.route('/', createReplayRoutes({ database }));
-        root.route('/', createConversationListRoutes({ database }));
-        root.route('/', createCatalogueRoutes({ catalogue: () => readCatalogue({ defaultModel: config.model, localModels: listLocalModels(config.modelsDir), models: modelFactory, allowScriptedModels: scriptedModelsAllowed(config) }) }));
-        mountStudio(root, { apiKeyFile: embeddedApiKeyFile(config) });
-      },
+      serveBrain: !config.brainUrl,
+      catalogue: () => readCatalogue({ tools: catalogueTools, defaultModel: config.model, localModels: listLocalModels(config.modelsDir), models: modelFactory, allowScriptedModels: scriptedModelsAllowed(config) }),
+      studio: { apiKeyFile: embeddedApiKeyFile(config) },
     });
 
     return {
@@ -136,18 +143,22 @@ export async function createSoma({ config, clock = systemClock, logger, models, 
       database,
       metrics,
       logger: log,
-      listen: ({ port = config.port, host = config.host } = {}) =>
-        new Promise((resolve, reject) => {
-          const server = serve({ fetch: app.fetch, port, hostname: host }, (info) => resolve({ server, port: info.port }));
-          server.once('error', reject);
-          closers.unshift(
-            () =>
-              new Promise<void>((done) => {
-                server.close(() => done());
-                (server as { closeAllConnections?: () => void }).closeAllConnections?.();
-              }),
-          );
-        }),
+      listen: (options) => listenOn(app, { port: options?.port ?? config.port, host: options?.host ?? config.host }, closers),
+      startRelay: async () => {
+        const publisher = createKafkaPublisher({ brokers: config.kafkaBrokers ?? [] });
+        try {
+          await publisher.ensureTopic(CHAT_EVENTS_TOPIC, { partitions: 3, retentionMs: THIRTY_DAYS_MS });
+        } catch (err) {
+          log.warn({ err }, 'could not ensure the Kafka topic now; the relay keeps retrying');
+        }
+        const relay = createOutboxRelay({ database, publisher, clock, logger: log, metrics });
+        relay.start();
+        log.info({ brokers: config.kafkaBrokers }, 'outbox relay started');
+        return async () => {
+          await relay.stop();
+          await publisher.close();
+        };
+      },
       close: async () => {
         for (const close of closers) await close().catch((err) => log.warn({ err }, 'shutdown step failed'));
       },
@@ -156,6 +167,14 @@ export async function createSoma({ config, clock = systemClock, logger, models, 
     if (!given) await database.close().catch(() => undefined);
     throw err;
   }
+}
+
+/** The built-in tools with their argument schemas, as the capsule editor offers them. */
+function builtinCatalogueTools(clock: Clock): CatalogueTool[] {
+  return builtinToolNames.map((name) => {
+    const tool = createBuiltinTool({ capability: { name, kind: 'builtin', enabled: true }, clock, recall: async () => [] });
+    return { name, kind: 'builtin', description: tool.definition.description ?? '', input_schema: tool.definition.inputSchema as Record<string, unknown> };
+  });
 }
 
 /** On the embedded default, where `soma serve` writes the "default" tenant's key (shown by the Studio's sign-in page). */
@@ -169,4 +188,71 @@ function embeddedApiKeyFile(config: Config): string | undefined {
 function scriptedModelsAllowed(config: Config): boolean {
   const flag = (config as Partial<{ allowScriptedModels: boolean }>).allowScriptedModels;
   return flag ?? process.env.SOMA_ALLOW_SCRIPTED_MODELS === 'true';
+}
+
+export interface BrainServer {
+  app: ReturnType<typeof createBrainServerApp>;
+  database: Database;
+  listen(options?: { port?: number; host?: string }): Promise<{ server: ServerType; port: number }>;
+  close(): Promise<void>;
+}
+
+/**
+ * `soma brain serve`: the in-process brain on the configured database (or `database`, not closed by
+ * `close()`), served alone with its learning history, rollback and reset.
+ */
+export async function createBrainServer({ config, database: given, clock = systemClock }: { config: Config; database?: Database; clock?: Clock }): Promise<BrainServer> {
+  const database = given ?? (await openConfiguredDatabase(config));
+  const closers: (() => Promise<unknown>)[] = given ? [] : [() => database.close()];
+  if (!given) await database.migrate();
+  const metrics = createMetrics({ defaultMetrics: true });
+  const store = createDrizzleStore(database);
+  const app = createBrainServerApp({
+    brain: createLocalBrain({ database, clock, metrics }),
+    authenticate: (apiKey) => authenticate({ store }, { apiKey }),
+    adminToken: config.adminToken,
+    readiness: { database: () => database.ping() },
+    metricsRegistry: metrics.registry,
+  });
+  return {
+    app,
+    database,
+    listen: (options) => listenOn(app, { port: options?.port ?? config.port, host: options?.host ?? config.host }, closers),
+    close: async () => {
+      for (const close of closers) await close().catch(() => undefined);
+    },
+  };
+}
+
+/** What the store-only commands (migrate, admin, replay) need: the store with ids, clock and tokenizer. */
+export interface StoreHandle {
+  ctx: StoreContext & Pick<AppContext, 'countTokens'>;
+  driver: Database['driver'];
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Opens the configured database as a Store, without the server around it (no migration, no sweep). */
+export async function openStore(config: Config): Promise<StoreHandle> {
+  const database = await openConfiguredDatabase(config);
+  return {
+    ctx: { store: createDrizzleStore(database), ids: cryptoIdSource, clock: systemClock, countTokens },
+    driver: database.driver,
+    migrate: () => database.migrate(),
+    close: () => database.close(),
+  };
+}
+
+function listenOn(app: { fetch: (request: Request) => Response | Promise<Response> }, { port, host }: { port: number; host: string }, closers: (() => Promise<unknown>)[]) {
+  return new Promise<{ server: ServerType; port: number }>((resolve, reject) => {
+    const server = serve({ fetch: app.fetch, port, hostname: host }, (info) => resolve({ server, port: info.port }));
+    server.once('error', reject);
+    closers.unshift(
+      () =>
+        new Promise<void>((done) => {
+          server.close(() => done());
+          (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+        }),
+    );
+  });
 }

@@ -1,6 +1,4 @@
-import { builtinToolNames, createBuiltinTool } from '../adapters/tools/index.js';
-import type { ModelFactory } from './model-router.js';
-import { systemClock } from '../ports/clock.js';
+import type { ModelFactory } from '../ports/model-factory.js';
 
 /** One built-in tool as the capsule editor offers it. */
 export interface CatalogueTool {
@@ -52,11 +50,7 @@ const providerProbe: Record<Exclude<CatalogueProvider['prefix'], 'local' | 'scri
  * The operator's catalogue: every built-in tool with its argument schema, and the models a capsule
  * may name — local models by catalogue name and the remote providers whose credentials are set.
  */
-export function readCatalogue({ defaultModel, localModels, models, allowScriptedModels = false }: { defaultModel: string; localModels: string[]; models: ModelFactory; allowScriptedModels?: boolean }): Catalogue {
-  const tools = builtinToolNames.map((name): CatalogueTool => {
-    const tool = createBuiltinTool({ capability: { name, kind: 'builtin', enabled: true }, clock: systemClock, recall: async () => [] });
-    return { name, kind: 'builtin', description: tool.definition.description ?? '', input_schema: tool.definition.inputSchema as Record<string, unknown> };
-  });
+export function readCatalogue({ tools, defaultModel, localModels, models, allowScriptedModels = false }: { tools: CatalogueTool[]; defaultModel: string; localModels: string[]; models: ModelFactory; allowScriptedModels?: boolean }): Catalogue {
   const providers: CatalogueProvider[] = Object.entries(providerProbe).map(([prefix, probe]) => {
     const info = models.describe(probe);
     return { prefix: prefix as CatalogueProvider['prefix'], available: info.available, ...(info.available || !info.reason ? {} : { reason: info.reason }) };

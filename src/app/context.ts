@@ -1,9 +1,10 @@
-import type { Database } from '../adapters/store/index.js';
 import type { HealthMonitor } from '../core/health/index.js';
 import type { Brain } from '../ports/brain.js';
 import type { Clock } from '../ports/clock.js';
+import type { IdSource } from '../ports/id-source.js';
+import type { ModelFactory } from '../ports/model-factory.js';
+import type { Store } from '../ports/store.js';
 import type { ToolRunner } from '../ports/tools.js';
-import type { ModelFactory } from './model-router.js';
 
 /** What use cases need from the metrics adapter. */
 export interface TurnMetricsSink {
@@ -20,13 +21,24 @@ export interface Logger {
   error(obj: object, msg?: string): void;
 }
 
+/** Who is calling: resolved from a bearer API key. */
+export interface Caller {
+  tenantId: string;
+  userId: string;
+}
+
 /** Everything the use cases depend on; built once by the composition root. */
 export interface AppContext {
-  database: Database;
+  store: Store;
   brain: Brain;
   models: ModelFactory;
   toolRunner: ToolRunner;
   clock: Clock;
+  ids: IdSource;
+  /** Tokens of a text by a maintained tokenizer (replay's recorded model counts with it). */
+  countTokens(text: string): number;
+  /** Names of the built-in tools a capsule may list (kind `builtin`). */
+  builtinTools: readonly string[];
   health: HealthMonitor;
   metrics: TurnMetricsSink;
   logger: Logger;
@@ -40,3 +52,6 @@ export interface AppContext {
     brainTimeoutMs: number;
   };
 }
+
+/** What the storage use cases need: the store, and where ids and time come from. */
+export type StoreContext = Pick<AppContext, 'store' | 'ids' | 'clock'>;

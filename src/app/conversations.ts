@@ -1,85 +1,86 @@
-import { randomUUID } from 'node:crypto';
-import { and, asc, eq } from 'drizzle-orm';
-import { tables, type Database, type Executor } from '../adapters/store/index.js';
-import { SomaError } from '../shared/errors.js';
-import { loadCapsule } from './capsules.js';
-import type { Caller } from './tenancy.js';
+import type { ConversationRecord, MessageRecord, ParticipantRole, Repositories } from '../ports/store.js';
+import type { Failure } from '../shared/errors.js';
+import { ok, refuse, type Result } from '../shared/result.js';
+import { loadCapsule } from './capsules/index.js';
+import type { Caller, StoreContext } from './context.js';
+import { decodeCursor, pageOf } from './keyset-cursor.js';
 
-type ConversationRow = typeof tables.conversations.$inferSelect;
-type MessageRow = typeof tables.messages.$inferSelect;
-
-export function conversationView(row: ConversationRow) {
+export function conversationView(conversation: ConversationRecord) {
   return {
-    id: row.id,
-    tenant_id: row.tenantId,
-    capsule_id: row.capsuleId,
-    user_id: row.userId,
-    title: row.title,
-    status: row.status,
-    message_count: row.messageCount,
-    created_at: row.createdAt.toISOString(),
+    id: conversation.id,
+    tenant_id: conversation.tenantId,
+    capsule_id: conversation.capsuleId,
+    user_id: conversation.userId,
+    title: conversation.title,
+    status: conversation.status,
+    message_count: conversation.messageCount,
+    created_at: conversation.createdAt.toISOString(),
   };
 }
 
-export function messageView(row: MessageRow) {
+export function messageView(message: MessageRecord) {
   return {
-    id: row.id,
-    conversation_id: row.conversationId,
-    turn_id: row.turnId,
-    role: row.role,
-    content: row.content,
-    token_count: row.tokenCount,
-    model: row.model,
-    latency_ms: row.latencyMs,
-    metadata: row.metadata as Record<string, unknown>,
-    created_at: row.createdAt.toISOString(),
+    id: message.id,
+    conversation_id: message.conversationId,
+    turn_id: message.turnId,
+    role: message.role,
+    content: message.content,
+    token_count: message.tokenCount,
+    model: message.model,
+    latency_ms: message.latencyMs,
+    metadata: message.metadata,
+    created_at: message.createdAt.toISOString(),
   };
 }
 
-export async function createConversation({ database, caller, capsuleId, title }: { database: Database; caller: Caller; capsuleId: string; title?: string }) {
-  return database.db.transaction(async (tx) => {
-    await loadCapsule(tx, caller, capsuleId);
-    const id = randomUUID();
-    const [row] = await tx
-      .insert(tables.conversations)
-      .values({ id, tenantId: caller.tenantId, capsuleId, userId: caller.userId, title: title ?? null })
-      .returning();
-    await tx.insert(tables.conversationParticipants).values({ conversationId: id, userId: caller.userId, role: 'owner' });
-    return conversationView(row!);
+/** `POST /v1/conversations`: a conversation on one of the tenant's capsules, owned by the caller. */
+export async function createConversation(ctx: StoreContext, { caller, capsuleId, title }: { caller: Caller; capsuleId: string; title?: string }) {
+  return ctx.store.transaction(async (tx) => {
+    const capsule = await loadCapsule(tx, caller, capsuleId);
+    if (!capsule.ok) return capsule;
+    const conversation = await tx.conversations.insert({ id: ctx.ids.uuid(), tenantId: caller.tenantId, capsuleId, userId: caller.userId, title: title ?? null, createdAt: new Date(ctx.clock.now()) });
+    return ok(conversationView(conversation));
   });
 }
 
-export type ParticipantRole = 'owner' | 'participant' | 'observer';
+/**
+ * A conversation the caller may see: same tenant and a participant of any role. Anything else is
+ * CONVERSATION_NOT_FOUND (never reveal another tenant's ids). With `forSend`, observers are FORBIDDEN.
+ */
+export async function loadConversation(
+  repositories: Pick<Repositories, 'conversations'>,
+  caller: Caller,
+  id: string,
+  { forSend = false } = {},
+): Promise<Result<{ conversation: ConversationRecord; role: ParticipantRole }, Failure>> {
+  const found = await repositories.conversations.findWithRole(caller.tenantId, caller.userId, id);
+  if (!found || !found.role) return refuse('CONVERSATION_NOT_FOUND', `conversation ${id} not found`);
+  if (forSend && found.role === 'observer') return refuse('FORBIDDEN', 'observers cannot send messages in this conversation');
+  return ok({ conversation: found.conversation, role: found.role });
+}
+
+/** `GET /v1/conversations/:id`. */
+export async function getConversation({ store }: Pick<StoreContext, 'store'>, { caller, id }: { caller: Caller; id: string }) {
+  const found = await loadConversation(store, caller, id);
+  return found.ok ? ok(conversationView(found.value.conversation)) : found;
+}
+
+/** `GET /v1/conversations/:id/messages`: every message in order. */
+export async function listMessages({ store }: Pick<StoreContext, 'store'>, { caller, id }: { caller: Caller; id: string }) {
+  const found = await loadConversation(store, caller, id);
+  if (!found.ok) return found;
+  const messages = await store.messages.listByConversation(id);
+  return ok({ conversation_id: id, messages: messages.map(messageView) });
+}
 
 /**
- * Loads a conversation the caller may see: same tenant and a participant of any role. Anything else
- * is CONVERSATION_NOT_FOUND (never reveal another tenant's ids). With `forSend`, observers get FORBIDDEN.
+ * `GET /v1/conversations`: the conversations the caller takes part in (any role), newest first,
+ * optionally of one capsule. Other users' conversations of the same tenant are not listed.
  */
-export async function loadConversation(executor: Executor, caller: Caller, id: string, { forSend = false } = {}) {
-  const [row] = await executor
-    .select({ conversation: tables.conversations, role: tables.conversationParticipants.role })
-    .from(tables.conversations)
-    .leftJoin(
-      tables.conversationParticipants,
-      and(eq(tables.conversationParticipants.conversationId, tables.conversations.id), eq(tables.conversationParticipants.userId, caller.userId)),
-    )
-    .where(and(eq(tables.conversations.id, id), eq(tables.conversations.tenantId, caller.tenantId)));
-  if (!row || !row.role) throw new SomaError('CONVERSATION_NOT_FOUND', `conversation ${id} not found`);
-  if (forSend && row.role === 'observer') throw new SomaError('FORBIDDEN', 'observers cannot send messages in this conversation');
-  return { conversation: row.conversation, role: row.role as ParticipantRole };
-}
-
-export async function getConversation({ database, caller, id }: { database: Database; caller: Caller; id: string }) {
-  const { conversation } = await loadConversation(database.db, caller, id);
-  return conversationView(conversation);
-}
-
-export async function listMessages({ database, caller, id }: { database: Database; caller: Caller; id: string }) {
-  await loadConversation(database.db, caller, id);
-  const rows = await database.db
-    .select()
-    .from(tables.messages)
-    .where(eq(tables.messages.conversationId, id))
-    .orderBy(asc(tables.messages.createdAt), asc(tables.messages.role));
-  return { conversation_id: id, messages: rows.map(messageView) };
+export async function listConversations({ store }: Pick<StoreContext, 'store'>, { caller, capsuleId, limit, cursor }: { caller: Caller; capsuleId?: string; limit: number; cursor?: string }) {
+  const after = cursor === undefined ? undefined : decodeCursor(cursor);
+  if (after && !after.ok) return after;
+  const rows = await store.conversations.listForUser(caller.tenantId, caller.userId, { limit: limit + 1, ...(after ? { after: after.value } : {}), ...(capsuleId ? { capsuleId } : {}) });
+  const { page, nextCursor } = pageOf(rows, limit, (row) => ({ at: row.conversation.createdAt, id: row.conversation.id }));
+  return ok({ conversations: page.map((row) => ({ ...conversationView(row.conversation), role: row.role })), next_cursor: nextCursor });
 }

@@ -1,30 +1,12 @@
-import { randomUUID } from 'node:crypto';
-import { tables, type Executor } from '../adapters/store/index.js';
+import type { Clock } from '../ports/clock.js';
+import type { IdSource } from '../ports/id-source.js';
+import type { EventEnvelope, EventType, Outbox } from '../ports/outbox.js';
+
+export type { EventEnvelope, EventType } from '../ports/outbox.js';
 
 /** Kafka topic of every chat event (name kept from the plan). */
 export const CHAT_EVENTS_TOPIC = 'chat.events';
 export const EVENT_SCHEMA_VERSION = 1;
-
-export type EventType =
-  | 'chat.turn_started'
-  | 'chat.iteration_completed'
-  | 'chat.turn_complete'
-  | 'learning.rolled_back'
-  | 'learning.reset'
-  | 'capsule.created'
-  | 'capsule.changed';
-
-/** The event envelope of SPEC §7. */
-export interface EventEnvelope {
-  event_id: string;
-  event_type: EventType;
-  schema_version: number;
-  occurred_at: string;
-  tenant_id: string;
-  turn_id?: string;
-  capsule_id?: string;
-  payload: Record<string, unknown>;
-}
 
 export interface NewEvent {
   eventType: EventType;
@@ -38,6 +20,7 @@ export interface NewEvent {
   iteration?: number;
   subject?: string;
   payload: Record<string, unknown>;
+  /** When the recorded change happened; default the clock's now. */
   occurredAt?: Date;
 }
 
@@ -49,14 +32,14 @@ export function idempotencyKeyOf(event: Pick<NewEvent, 'eventType' | 'turnId' | 
 }
 
 /**
- * Writes one event to the outbox. Call it inside the transaction of the change it records, so the
- * change and its event commit together or not at all.
+ * Appends one event to the outbox of `tx`. Call it inside the transaction of the change it records,
+ * so the change and its event commit together or not at all.
  */
-export async function writeEvent(executor: Executor, event: NewEvent): Promise<EventEnvelope> {
-  const occurredAt = event.occurredAt ?? new Date();
+export async function recordEvent(tx: { outbox: Outbox }, { ids, clock }: { ids: IdSource; clock: Clock }, event: NewEvent): Promise<EventEnvelope> {
+  const occurredAt = event.occurredAt ?? new Date(clock.now());
   const idempotencyKey = idempotencyKeyOf(event);
   const envelope: EventEnvelope = {
-    event_id: randomUUID(),
+    event_id: ids.uuid(),
     event_type: event.eventType,
     schema_version: EVENT_SCHEMA_VERSION,
     occurred_at: occurredAt.toISOString(),
@@ -65,7 +48,7 @@ export async function writeEvent(executor: Executor, event: NewEvent): Promise<E
     ...(event.capsuleId ? { capsule_id: event.capsuleId } : {}),
     payload: event.payload,
   };
-  await executor.insert(tables.outboxMessages).values({
+  await tx.outbox.append({
     id: envelope.event_id,
     tenantId: event.tenantId,
     idempotencyKey,

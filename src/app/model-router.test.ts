@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { ChatModel, ModelCapabilities } from '../ports/chat-model.js';
-import { routeModel, type ModelFactory } from './model-router.js';
+import type { ModelFactory } from '../ports/model-factory.js';
+import { routeModel as route, type RouteModelInput } from './model-router.js';
+
+/** The chosen model, or the refusal's message thrown (so `toThrow` reads the reason). */
+function routeModel(input: RouteModelInput): ChatModel {
+  const result = route(input);
+  if (!result.ok) throw new Error(`${result.error.code}: ${result.error.message}`);
+  return result.value;
+}
 
 const caps = (tools: boolean): ModelCapabilities => ({ tools, logprobs: true, seed: true, streaming: true });
 
@@ -27,6 +35,6 @@ describe('routeModel', () => {
     expect(() => routeModel({ capsuleModel: null, allowedModels: ['openai:a', 'anthropic:z'], defaultModel: 'local:x', required: { tools: true }, factory: f })).toThrow(
       /no allowed model fits this capsule: openai:a \(lacks tools\); anthropic:z \(not configured\)/,
     );
-    expect(() => routeModel({ capsuleModel: 'anthropic:z', allowedModels: [], defaultModel: 'local:x', required: {}, factory: f })).toThrow(/not available/);
+    expect(() => routeModel({ capsuleModel: 'anthropic:z', allowedModels: [], defaultModel: 'local:x', required: {}, factory: f })).toThrow(/NO_MODEL_AVAILABLE: the capsule's model anthropic:z is not available/);
   });
 });

@@ -1,13 +1,7 @@
 import type { ChatModel, ModelCapabilities } from '../ports/chat-model.js';
-import { SomaError } from '../shared/errors.js';
-
-/** Creates (and caches) models by spec; knows which specs are usable in this process. */
-export interface ModelFactory {
-  /** The model for a spec such as `openai:gpt-4o-mini`; throws when it cannot be built. */
-  get(spec: string): ChatModel;
-  /** Whether the spec can be served here (credentials, files present), and what it can do. */
-  describe(spec: string): { available: boolean; capabilities: ModelCapabilities; reason?: string };
-}
+import type { ModelFactory } from '../ports/model-factory.js';
+import type { Failure } from '../shared/errors.js';
+import { ok, refuse, type Result } from '../shared/result.js';
 
 export interface RouteModelInput {
   capsuleModel: string | null;
@@ -20,25 +14,24 @@ export interface RouteModelInput {
 
 /**
  * The model router (SPEC §3): the capsule's model; else the first of `allowed_models` that is
- * available and has the required capabilities; else `SOMA_MODEL`. A clear error when none fits.
+ * available and has the required capabilities; else `SOMA_MODEL`. `NO_MODEL_AVAILABLE`, saying why,
+ * when none fits.
  */
-export function routeModel({ capsuleModel, allowedModels, defaultModel, required, factory }: RouteModelInput): ChatModel {
+export function routeModel({ capsuleModel, allowedModels, defaultModel, required, factory }: RouteModelInput): Result<ChatModel, Failure> {
   if (capsuleModel) {
     const info = factory.describe(capsuleModel);
-    if (!info.available) throw new SomaError('NO_MODEL_AVAILABLE', `the capsule's model ${capsuleModel} is not available: ${info.reason ?? 'unknown reason'}`);
-    return factory.get(capsuleModel);
+    if (!info.available) return refuse('NO_MODEL_AVAILABLE', `the capsule's model ${capsuleModel} is not available: ${info.reason ?? 'unknown reason'}`);
+    return ok(factory.get(capsuleModel));
   }
   const rejected: string[] = [];
   for (const spec of allowedModels) {
     const info = factory.describe(spec);
     const missing = (Object.keys(required) as (keyof ModelCapabilities)[]).filter((k) => required[k] && !info.capabilities[k]);
-    if (info.available && missing.length === 0) return factory.get(spec);
+    if (info.available && missing.length === 0) return ok(factory.get(spec));
     rejected.push(`${spec} (${info.available ? `lacks ${missing.join(', ')}` : info.reason ?? 'unavailable'})`);
   }
-  if (allowedModels.length > 0) {
-    throw new SomaError('NO_MODEL_AVAILABLE', `no allowed model fits this capsule: ${rejected.join('; ')}`);
-  }
+  if (allowedModels.length > 0) return refuse('NO_MODEL_AVAILABLE', `no allowed model fits this capsule: ${rejected.join('; ')}`);
   const info = factory.describe(defaultModel);
-  if (!info.available) throw new SomaError('NO_MODEL_AVAILABLE', `the default model ${defaultModel} is not available: ${info.reason ?? 'unknown reason'}`);
-  return factory.get(defaultModel);
+  if (!info.available) return refuse('NO_MODEL_AVAILABLE', `the default model ${defaultModel} is not available: ${info.reason ?? 'unknown reason'}`);
+  return ok(factory.get(defaultModel));
 }

@@ -1,3 +1,5 @@
+import type { Failure } from '../shared/errors.js';
+import type { Result } from '../shared/result.js';
 import type { LearnedState, Neuromodulators, TurnMetrics, Weights } from './learning.js';
 
 /** `POST /v1/learning/publish_turn_metrics` request: the plan's body plus `capsule_id`. */
@@ -76,9 +78,63 @@ export interface BrainScope {
   capsuleId: string;
 }
 
+/** One row of a capsule's learning history (`learning_updates`), as the API returns it. */
+export interface LearningHistoryEntry {
+  seq: number;
+  kind: 'learn' | 'rollback' | 'reset';
+  turn_id: string | null;
+  iteration_number: number | null;
+  weights_before: Weights;
+  weights_after: Weights;
+  neuromodulators_before: Neuromodulators;
+  neuromodulators_after: Neuromodulators;
+  reward_baseline_before: number;
+  reward_baseline_after: number;
+  reward: number | null;
+  advantage: number | null;
+  created_at: string;
+}
+
+/** A capsule's current learned state and one page of its history, oldest first. */
+export interface LearningHistoryPage {
+  weights: Weights;
+  neuromodulators: Neuromodulators;
+  reward_baseline: number;
+  learning_version: number;
+  history: LearningHistoryEntry[];
+  /** The `seq` to pass as `after` for the next page; null on the last page. */
+  next_cursor: string | null;
+}
+
+/** Where a rollback goes back to: before history row `seq`, or before the first row of turn `turnId`. */
+export type LearningPoint = { seq: number } | { turnId: string };
+
+/** What a rollback or reset did. */
+export interface RewindResult {
+  /** The history row the rollback / reset appended. */
+  seq: number;
+  weights: Weights;
+  neuromodulators: Neuromodulators;
+  reward_baseline: number;
+  learning_version: number;
+  /** Rollback: the history row whose before-state was restored. */
+  restored_from_seq?: number;
+}
+
+export interface RewindOptions {
+  /**
+   * Writes of the caller that must commit atomically with the rewind (its outbox event). Same contract
+   * as {@link PublishOptions.persist}: the in-process brain calls it inside its transaction and answers
+   * `persisted: true`; a remote brain ignores it and the caller persists on its own.
+   */
+  persist?: (result: RewindResult, transaction: unknown) => Promise<void>;
+}
+
 /**
  * The brain: learning and memory for one capsule at a time. Two adapters: in-process (state in the
- * main database) and HTTP (`SOMA_BRAIN_URL`). Failures throw `SomaError('BRAIN_UNAVAILABLE')`.
+ * main database) and HTTP (`SOMA_BRAIN_URL`). Failures throw `SomaError('BRAIN_UNAVAILABLE')`. The
+ * learning-history methods return refusals (not found) as values; the turn-path methods throw
+ * `CAPSULE_NOT_FOUND`, which inside a turn (whose capsule was just loaded) is a fault.
  */
 export interface Brain {
   /** One learning step, atomic with the append to the capsule's history. */
@@ -88,4 +144,18 @@ export interface Brain {
   remember(scope: BrainScope, memory: MemoryRecord): Promise<void>;
   /** The `top_k` memories of the capsule by softmax weight (full-text similarity, importance, recency under α β γ τ). */
   recall(scope: BrainScope, query: RecallQuery): Promise<RecalledMemory[]>;
+  /**
+   * The capsule's learned state and up to `limit` history rows with `seq` > `after`, read in one
+   * snapshot (the state and the page agree while turns keep learning). `CAPSULE_NOT_FOUND` for an
+   * unknown capsule or another tenant's.
+   */
+  learningHistory(scope: BrainScope, page: { limit: number; after: number }): Promise<Result<LearningHistoryPage, Failure>>;
+  /**
+   * Restores exactly the state that held before the point (its `*_before` weights, neuromodulators and
+   * reward baseline) and appends a `rollback` history row, atomically. `LEARNING_POINT_NOT_FOUND` for a
+   * point the capsule's history does not have, `CAPSULE_NOT_FOUND` as above.
+   */
+  rollbackLearning(scope: BrainScope, to: LearningPoint, options?: RewindOptions): Promise<Result<RewindResult & { persisted?: boolean }, Failure>>;
+  /** Restores the defaults of the capsule's learning config and appends a `reset` history row, atomically. */
+  resetLearning(scope: BrainScope, options?: RewindOptions): Promise<Result<RewindResult & { persisted?: boolean }, Failure>>;
 }

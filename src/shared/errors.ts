@@ -1,38 +1,52 @@
 /**
- * One catalogue of error codes. Only `entry/http` maps them to HTTP status codes.
- * Expected outcomes are returned values; faults throw a {@link SomaError}.
+ * The one list of error codes. Only `entry/http` maps them to HTTP status codes (its error catalogue).
+ * Expected outcomes are returned values ({@link Failure} in a `Result`); faults throw a {@link SomaError}.
  */
-export const errorCatalogue = {
-  BAD_REQUEST: 400,
-  VALIDATION_FAILED: 400,
-  PAYLOAD_TOO_LARGE: 413,
-  UNAUTHORIZED: 401,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  TENANT_NOT_FOUND: 404,
-  CAPSULE_NOT_FOUND: 404,
-  CONVERSATION_NOT_FOUND: 404,
-  TURN_NOT_FOUND: 404,
-  LEARNING_POINT_NOT_FOUND: 404,
-  CONFLICT: 409,
-  NO_MODEL_AVAILABLE: 422,
-  TOOL_POLICY_DENIED: 403,
-  TOOL_CIRCUIT_OPEN: 503,
-  TOOL_TIMEOUT: 504,
-  TOOL_FAILED: 502,
-  TOOL_INVALID_ARGUMENTS: 400,
-  LLM_TIMEOUT: 504,
-  LLM_RATE_LIMITED: 429,
-  LLM_SERVER_ERROR: 502,
-  LLM_FAILED: 502,
-  BRAIN_UNAVAILABLE: 503,
-  CONFIG_INVALID: 500,
-  DATABASE_UNAVAILABLE: 503,
-  NOT_READY: 503,
-  INTERNAL: 500,
-} as const;
+export const errorCodes = [
+  'BAD_REQUEST',
+  'VALIDATION_FAILED',
+  'PAYLOAD_TOO_LARGE',
+  'UNAUTHORIZED',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'TENANT_NOT_FOUND',
+  'CAPSULE_NOT_FOUND',
+  'CONVERSATION_NOT_FOUND',
+  'TURN_NOT_FOUND',
+  'LEARNING_POINT_NOT_FOUND',
+  'CONFLICT',
+  'NO_MODEL_AVAILABLE',
+  'TOOL_POLICY_DENIED',
+  'TOOL_CIRCUIT_OPEN',
+  'TOOL_TIMEOUT',
+  'TOOL_FAILED',
+  'TOOL_INVALID_ARGUMENTS',
+  'LLM_TIMEOUT',
+  'LLM_RATE_LIMITED',
+  'LLM_SERVER_ERROR',
+  'LLM_FAILED',
+  'BRAIN_UNAVAILABLE',
+  'CONFIG_INVALID',
+  'DATABASE_UNAVAILABLE',
+  'NOT_READY',
+  'INTERNAL',
+] as const;
 
-export type ErrorCode = keyof typeof errorCatalogue;
+export type ErrorCode = (typeof errorCodes)[number];
+
+const known: ReadonlySet<string> = new Set(errorCodes);
+
+/** Whether `value` is a code of the catalogue (e.g. one a remote brain answered with). */
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && known.has(value);
+}
+
+/** An expected outcome that refuses a request (not found, forbidden, invalid input…), returned in a `Result`. */
+export interface Failure {
+  code: ErrorCode;
+  message: string;
+  details?: unknown;
+}
 
 export interface SomaErrorOptions {
   retryable?: boolean;
@@ -57,8 +71,4 @@ export class SomaError extends Error {
 
 export function isSomaError(value: unknown): value is SomaError {
   return value instanceof SomaError;
-}
-
-export function httpStatusOf(code: ErrorCode): number {
-  return errorCatalogue[code];
 }

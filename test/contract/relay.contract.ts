@@ -13,8 +13,10 @@ import {
   type OutboxRelay,
   type RelayMetrics,
 } from '../../src/adapters/relay/index.js';
-import type { Database } from '../../src/adapters/store/index.js';
-import { writeEvent, type EventEnvelope } from '../../src/app/events.js';
+import { cryptoIdSource } from '../../src/adapters/ids/index.js';
+import { createDrizzleStore, type Database } from '../../src/adapters/store/index.js';
+import { recordEvent, type EventEnvelope } from '../../src/app/events.js';
+import { systemClock } from '../../src/ports/clock.js';
 import { services } from '../support/services.js';
 import { collect, describeTopic, kafkaScriptCommand, ownsBroker, uniqueEventIds, uniqueName, waitFor } from './relay-kafka.js';
 
@@ -86,11 +88,11 @@ export function describeOutboxRelayContract({
       const envelopes: EventEnvelope[] = [];
       const turns = tenants.map(() => randomUUID());
       for (let start = 0; start < count; start += 20) {
-        await database.db.transaction(async (tx) => {
+        await createDrizzleStore(database).transaction(async (tx) => {
           for (let index = start; index < Math.min(count, start + 20); index += 1) {
             const slot = index % tenants.length;
             envelopes.push(
-              await writeEvent(tx, {
+              await recordEvent(tx, { ids: cryptoIdSource, clock: systemClock }, {
                 eventType: 'chat.iteration_completed',
                 tenantId: tenants[slot]!,
                 turnId: turns[slot]!,

@@ -162,7 +162,7 @@ describe.each(drivers())('HTTP API on %s', (driver) => {
     expect(created.user_id).toBe('bob');
     expect((await t.request('GET', '/v1/capsules', { key: created.api_key })).status).toBe(200);
     const { revokeApiKey } = await import('../../src/app/tenancy.js');
-    await revokeApiKey({ database: t.soma.database, apiKey: created.api_key });
+    await revokeApiKey(t.soma.ctx, { apiKey: created.api_key });
     expect((await t.request('GET', '/v1/capsules', { key: created.api_key })).status).toBe(401);
   });
 

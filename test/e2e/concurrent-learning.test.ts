@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { replayTurn } from '../../src/app/replay/index.js';
+import { replay } from '../support/replay.js';
 import { drivers } from '../support/databases.js';
 import { startTestSoma, type TestSoma } from '../support/soma.js';
 
@@ -64,7 +64,7 @@ describe.each(drivers())('concurrent turns on one capsule (%s)', (driver) => {
     // Every turn replays exactly, also those whose iterations interleaved with other turns' learning.
     let interleaved = 0;
     for (const turn of turns) {
-      const report = await replayTurn({ database: t.soma.database, turnId: turn.turn_id });
+      const report = await replay(t.soma, turn.turn_id);
       expect(report.differences, turn.turn_id).toEqual([]);
       if (report.interleaved.length > 0) interleaved++;
     }

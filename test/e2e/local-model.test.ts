@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config.js';
 import { createSoma, type Soma } from '../../src/main.js';
-import { replayTurn } from '../../src/app/replay/index.js';
+import { replay } from '../support/replay.js';
 import { freshDatabase } from '../support/databases.js';
 import { services, skipWithout } from '../support/services.js';
 import { ADMIN_TOKEN, readEvents, spawnServer } from '../support/soma.js';
@@ -63,7 +63,7 @@ describe.skipIf(skipWithout('modelPath'))('chat through the real local model', (
       expect(it.confidence === null || (Number(it.confidence) > 0 && Number(it.confidence) <= 1)).toBe(true);
       expect(Number(it.completion_tokens)).toBeGreaterThan(0);
     }
-    const report = await replayTurn({ database: soma.database, turnId: String(completed.turn_id) });
+    const report = await replay(soma, String(completed.turn_id));
     expect(report.differences).toEqual([]);
   }, 240_000);
 });

@@ -1,9 +1,9 @@
 import { serve, type ServerType } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { createBrainServerApp } from '../../src/entry/cli/brain-serve.js';
+import { createBrainServer } from '../../src/main.js';
 import { drivers } from '../support/databases.js';
-import { ADMIN_TOKEN, startTestSoma, type TestSoma } from '../support/soma.js';
+import { startTestSoma, type TestSoma } from '../support/soma.js';
 
 const script = { turns: [{ iterations: [{ text: 'draft one', confidence: 0.4 }, { text: 'draft two is better', confidence: 0.8, final: true }] }] };
 
@@ -31,7 +31,7 @@ describe.each(drivers())('a remote brain that stops mid-run (%s)', (driver) => {
     brainPort = probe.port;
     await close(probe.server);
     t = await startTestSoma({ driver, script, env: { SOMA_BRAIN_URL: `http://127.0.0.1:${brainPort}`, SOMA_BRAIN_TIMEOUT_MS: '3000' } });
-    brainServer = (await listen(createBrainServerApp({ database: t.soma.database, adminToken: ADMIN_TOKEN }), brainPort)).server;
+    brainServer = (await listen((await createBrainServer({ config: t.soma.config, database: t.soma.database })).app, brainPort)).server;
     key = (await t.tenant()).api_key;
     const capsule = (await (await t.request('POST', '/v1/capsules', { key, body: { name: 'remote', system_prompt: 's' } })).json()) as { id: string };
     conversationId = ((await (await t.request('POST', '/v1/conversations', { key, body: { capsule_id: capsule.id } })).json()) as { id: string }).id;
@@ -62,7 +62,7 @@ describe.each(drivers())('a remote brain that stops mid-run (%s)', (driver) => {
     const metrics = await (await t.request('GET', '/metrics')).text();
     expect(metrics).toMatch(/somabrain_learning_skipped_total [1-9]/);
 
-    brainServer = (await listen(createBrainServerApp({ database: t.soma.database, adminToken: ADMIN_TOKEN }), brainPort)).server;
+    brainServer = (await listen((await createBrainServer({ config: t.soma.config, database: t.soma.database })).app, brainPort)).server;
     const third = await turn();
     expect((await learning(third.turn_id)).every((l) => l !== 'skipped')).toBe(true);
     const history = await t.soma.database.query<{ seq: number }>(sql`select seq::int from learning_updates order by seq`);

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { replayTurn } from '../../src/app/replay/index.js';
+import { replay } from '../support/replay.js';
 import { drivers, freshDatabase } from '../support/databases.js';
 import { readEvents, startTestSoma, type TestSoma } from '../support/soma.js';
 
@@ -94,7 +94,7 @@ describe.each(drivers())('tools in a turn, trace and replay (%s)', (driver) => {
   it('replays every recorded turn exactly', async () => {
     await send('hello');
     for (const turnId of turnIds) {
-      const report = await replayTurn({ database: t.soma.database, turnId });
+      const report = await replay(t.soma, turnId);
       expect(report.differences, turnId).toEqual([]);
       expect(report.identical).toBe(true);
     }
@@ -102,7 +102,7 @@ describe.each(drivers())('tools in a turn, trace and replay (%s)', (driver) => {
 
   it('runs counterfactually without writing', async () => {
     const before = await t.soma.database.query<{ n: number }>(sql`select count(*)::int as n from rlm_iterations`);
-    const report = await replayTurn({ database: t.soma.database, turnId: turnIds[0]!, overrides: { threshold: 0.5 } });
+    const report = await replay(t.soma, turnIds[0]!, { threshold: 0.5 });
     expect(report.counterfactual).toBe(true);
     expect(report.replayed.exit_reason).toBe('converged');
     expect(report.replayed.iterations).toBe(2);
@@ -112,7 +112,7 @@ describe.each(drivers())('tools in a turn, trace and replay (%s)', (driver) => {
 
   it('reports a row altered in the database', async () => {
     await t.soma.database.query(sql`update rlm_iterations set convergence_score = 0.123 where turn_id = ${turnIds[0]!} and iteration_number = 1`);
-    const report = await replayTurn({ database: t.soma.database, turnId: turnIds[0]! });
+    const report = await replay(t.soma, turnIds[0]!);
     expect(report.identical).toBe(false);
     expect(report.differences).toContainEqual({ iteration: 1, field: 'convergence_score', recorded: 0.123, replayed: expect.any(Number) });
   });

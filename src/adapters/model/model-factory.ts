@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { ModelFactory } from '../../app/model-router.js';
+import type { ModelFactory } from '../../ports/model-factory.js';
 import type { ChatModel, ModelCapabilities } from '../../ports/chat-model.js';
 import { SomaError } from '../../shared/errors.js';
-import { countTiktokens } from './ai-sdk/tiktoken-counter.js';
+import { countTiktokens } from './tiktoken-counter.js';
 import { createScriptedModel } from './scripted/index.js';
 import { defaultModelsDir as modelsDirFromEnv } from './pull/index.js';
 

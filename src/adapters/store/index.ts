@@ -1,2 +1,3 @@
 export * from './database.js';
 export * as tables from './schema.js';
+export { createDrizzleStore } from './drizzle-store.js';

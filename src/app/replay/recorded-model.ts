@@ -1,7 +1,6 @@
 import type { ChatModel, LlmOutput, ModelStreamPart } from '../../ports/chat-model.js';
 import { SomaError, type ErrorCode } from '../../shared/errors.js';
 import { DeadlineError } from '../turn/index.js';
-import { countTiktokens } from '../../adapters/model/ai-sdk/tiktoken-counter.js';
 
 /** How a recorded turn ended after its last recorded iteration (what the next call must do). */
 export type RecordedEnding =
@@ -13,12 +12,13 @@ export type RecordedEnding =
 /**
  * A model that plays back a turn's recorded `llm_output`s: iteration k yields exactly what was
  * recorded. Past the recorded iterations it ends the way the turn ended (error, cancel, deadline).
+ * Tokens are counted with `countTokens` (the composition root passes the o200k tiktoken counter).
  */
-export function createRecordedModel({ id, outputs, ending }: { id: string; outputs: readonly LlmOutput[]; ending: RecordedEnding }): ChatModel {
+export function createRecordedModel({ id, outputs, ending, countTokens }: { id: string; outputs: readonly LlmOutput[]; ending: RecordedEnding; countTokens: (text: string) => number }): ChatModel {
   return {
     id,
     capabilities: { tools: true, logprobs: true, seed: true, streaming: true },
-    countTokens: (text) => countTiktokens(text, 'o200k_base'),
+    countTokens,
     async *stream(options): AsyncIterable<ModelStreamPart> {
       const iteration = options.turn?.iteration ?? 0;
       const output = outputs[iteration];

@@ -1,8 +1,7 @@
-import { and, eq } from 'drizzle-orm';
-import { tables, type Database } from '../../adapters/store/index.js';
-import { isSomaError, SomaError } from '../../shared/errors.js';
+import type { Failure } from '../../shared/errors.js';
+import { ok, refuse, type Result } from '../../shared/result.js';
+import type { AppContext, Caller } from '../context.js';
 import { loadConversation } from '../conversations.js';
-import type { Caller } from '../tenancy.js';
 import { replayTurn, type ReplayOverrides, type ReplayReport } from './replay-turn.js';
 
 /** Loop settings a counterfactual may change, with their bounds (anything else is a learning constant). */
@@ -15,14 +14,15 @@ const settingBounds: Record<string, { min: number; max: number; integer: boolean
 };
 
 /** Checks the loop settings of a counterfactual; learning constants are checked by the learning config. */
-export function validateReplayOverrides(overrides: ReplayOverrides): void {
+export function validateReplayOverrides(overrides: ReplayOverrides): Result<ReplayOverrides, Failure> {
   for (const [key, value] of Object.entries(overrides)) {
     const bounds = settingBounds[key];
     if (!bounds) continue;
     if (typeof value !== 'number' || !Number.isFinite(value) || value < bounds.min || value > bounds.max || (bounds.integer && !Number.isInteger(value))) {
-      throw new SomaError('VALIDATION_FAILED', `with.${key} must be a ${bounds.integer ? 'whole number' : 'number'} from ${bounds.min} to ${bounds.max}`);
+      return refuse('VALIDATION_FAILED', `with.${key} must be a ${bounds.integer ? 'whole number' : 'number'} from ${bounds.min} to ${bounds.max}`);
     }
   }
+  return ok(overrides);
 }
 
 /**
@@ -30,18 +30,15 @@ export function validateReplayOverrides(overrides: ReplayOverrides): void {
  * caller's tenant in conversations the caller takes part in (anything else is TURN_NOT_FOUND).
  * It never writes.
  */
-export async function replayTurnForCaller({ database, caller, turnId, overrides = {} }: { database: Database; caller: Caller; turnId: string; overrides?: ReplayOverrides }): Promise<ReplayReport> {
-  validateReplayOverrides(overrides);
-  const [turn] = await database.db
-    .select({ conversationId: tables.turns.conversationId })
-    .from(tables.turns)
-    .where(and(eq(tables.turns.id, turnId), eq(tables.turns.tenantId, caller.tenantId)));
-  if (!turn) throw new SomaError('TURN_NOT_FOUND', `turn ${turnId} not found`);
-  try {
-    await loadConversation(database.db, caller, turn.conversationId);
-  } catch (err) {
-    if (isSomaError(err) && err.code === 'CONVERSATION_NOT_FOUND') throw new SomaError('TURN_NOT_FOUND', `turn ${turnId} not found`);
-    throw err;
-  }
-  return replayTurn({ database, turnId, tenantId: caller.tenantId, overrides });
+export async function replayTurnForCaller(
+  ctx: Pick<AppContext, 'store' | 'clock' | 'countTokens'>,
+  { caller, turnId, overrides = {} }: { caller: Caller; turnId: string; overrides?: ReplayOverrides },
+): Promise<Result<ReplayReport, Failure>> {
+  const valid = validateReplayOverrides(overrides);
+  if (!valid.ok) return valid;
+  const turn = await ctx.store.turns.find(turnId);
+  if (!turn || turn.tenantId !== caller.tenantId) return refuse('TURN_NOT_FOUND', `turn ${turnId} not found`);
+  const conversation = await loadConversation(ctx.store, caller, turn.conversationId);
+  if (!conversation.ok) return refuse('TURN_NOT_FOUND', `turn ${turnId} not found`);
+  return replayTurn(ctx, { turnId, tenantId: caller.tenantId, overrides });
 }

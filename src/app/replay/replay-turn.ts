@@ -1,11 +1,9 @@
-import { asc, eq } from 'drizzle-orm';
-import { tables, type Database } from '../../adapters/store/index.js';
 import { learningStep, resolveLearningConfig, type LearningConfig } from '../../core/learning/index.js';
-import type { LlmOutput } from '../../ports/chat-model.js';
-import { systemClock } from '../../ports/clock.js';
-import type { LearnedState, Neuromodulators, Weights } from '../../ports/learning.js';
-import type { ToolOutcome } from '../../ports/tools.js';
-import { SomaError } from '../../shared/errors.js';
+import { bestDraft } from '../../core/turn/index.js';
+import type { LearnedState, Weights } from '../../ports/learning.js';
+import type { Failure } from '../../shared/errors.js';
+import { ok, refuse, type Result } from '../../shared/result.js';
+import type { AppContext } from '../context.js';
 import { runTurnLoop, type IterationMetadata, type IterationRecord, type Learner, type LearnResult, type TurnSettings } from '../turn/index.js';
 import { createRecordedModel, type RecordedEnding } from './recorded-model.js';
 
@@ -45,15 +43,18 @@ const settingKeys: Record<string, keyof TurnSettings> = {
  * compares every iteration's weights, neuromodulators, confidence, convergence score and exit
  * reason exactly. With `overrides` it runs counterfactually. It never writes.
  */
-export async function replayTurn({ database, turnId, tenantId, overrides = {} }: { database: Database; turnId: string; tenantId?: string; overrides?: ReplayOverrides }): Promise<ReplayReport> {
-  const [turn] = await database.db.select().from(tables.turns).where(eq(tables.turns.id, turnId));
-  if (!turn || (tenantId && turn.tenantId !== tenantId)) throw new SomaError('TURN_NOT_FOUND', `turn ${turnId} not found`);
-  if (turn.status === 'running') throw new SomaError('CONFLICT', `turn ${turnId} is still running`);
-  const rows = await database.db.select().from(tables.rlmIterations).where(eq(tables.rlmIterations.turnId, turnId)).orderBy(asc(tables.rlmIterations.iterationNumber));
-  const updates = await database.db.select().from(tables.learningUpdates).where(eq(tables.learningUpdates.turnId, turnId)).orderBy(asc(tables.learningUpdates.seq));
+export async function replayTurn(
+  { store, clock, countTokens }: Pick<AppContext, 'store' | 'clock' | 'countTokens'>,
+  { turnId, tenantId, overrides = {} }: { turnId: string; tenantId?: string; overrides?: ReplayOverrides },
+): Promise<Result<ReplayReport, Failure>> {
+  const turn = await store.turns.find(turnId);
+  if (!turn || (tenantId && turn.tenantId !== tenantId)) return refuse('TURN_NOT_FOUND', `turn ${turnId} not found`);
+  if (turn.status === 'running') return refuse('CONFLICT', `turn ${turnId} is still running`);
+  const rows = await store.iterations.listByTurn(turnId);
+  const updates = await store.learningUpdates.listByTurn(turnId);
   const counterfactual = Object.keys(overrides).length > 0;
 
-  const recordedSettings = turn.settings as TurnSettings & { learning_config?: Record<string, unknown>; reward_baseline_start?: number; model?: string };
+  const recordedSettings = turn.settings as unknown as TurnSettings & { learning_config?: Record<string, unknown>; reward_baseline_start?: number; model?: string };
   const settings: TurnSettings = { ...recordedSettings };
   const learningOverrides: Record<string, unknown> = { ...(recordedSettings.learning_config ?? {}) };
   for (const [key, value] of Object.entries(overrides)) {
@@ -66,11 +67,11 @@ export async function replayTurn({ database, turnId, tenantId, overrides = {} }:
 
   const firstMeta = rows[0]?.metadata as IterationMetadata | undefined;
   const startState: LearnedState = {
-    weights: turn.weightsStart as Weights,
-    neuromodulators: turn.neuromodulatorsStart as Neuromodulators,
+    weights: turn.weightsStart,
+    neuromodulators: turn.neuromodulatorsStart,
     rewardBaseline: recordedSettings.reward_baseline_start ?? firstMeta?.learning_before?.rewardBaseline ?? config.initial_reward_baseline,
   };
-  const turnError = turn.error as { code: string; message: string } | null;
+  const turnError = turn.error;
   const ending: RecordedEnding =
     turn.exitReason === 'error' && turnError ? { kind: 'error', code: turnError.code, message: turnError.message }
     : turn.exitReason === 'cancelled' ? { kind: 'cancelled' }
@@ -82,7 +83,7 @@ export async function replayTurn({ database, turnId, tenantId, overrides = {} }:
     const meta = row.metadata as IterationMetadata;
     const update = updates.find((u) => u.iterationNumber === row.iterationNumber && u.kind === 'learn');
     const before: LearnedState | undefined = update
-      ? { weights: update.weightsBefore as Weights, neuromodulators: update.neuromodulatorsBefore as Neuromodulators, rewardBaseline: update.baselineBefore }
+      ? { weights: update.weightsBefore, neuromodulators: update.neuromodulatorsBefore, rewardBaseline: update.baselineBefore }
       : meta.learning_before;
     recordedBefore.set(row.iterationNumber, { status: meta.learning, ...(before ? { before } : {}) });
   }
@@ -91,12 +92,12 @@ export async function replayTurn({ database, turnId, tenantId, overrides = {} }:
   const replayed: IterationRecord[] = [];
   const result = await runTurnLoop(
     {
-      model: createRecordedModel({ id: recordedSettings.model ?? rows[0]?.model ?? 'recorded', outputs: rows.map((r) => r.llmOutput as LlmOutput), ending }),
+      model: createRecordedModel({ id: recordedSettings.model ?? rows[0]?.model ?? 'recorded', outputs: rows.map((r) => r.llmOutput), ending, countTokens }),
       tools: {
         definitions: [],
         run: async (calls) => {
           const iteration = replayed.length;
-          const recordedResults = (rows[iteration]?.toolResults ?? []) as ToolOutcome[];
+          const recordedResults = rows[iteration]?.toolResults ?? [];
           return calls.map(
             (call) =>
               recordedResults.find((o) => o.callId === call.callId) ?? { callId: call.callId, name: call.name, args: call.args, ok: false, outcome: 'error', error: 'no recorded result for this call', latency_ms: 0 },
@@ -104,7 +105,7 @@ export async function replayTurn({ database, turnId, tenantId, overrides = {} }:
         },
       },
       learner,
-      clock: systemClock,
+      clock,
       sink: { iterationStarted: () => undefined, delta: () => undefined, toolCall: () => undefined, toolResult: () => undefined, saveIteration: async (r) => void replayed.push(r), iterationCompleted: () => undefined },
       recorded: {
         latencyMs: (k) => rows[k]?.latencyMs,
@@ -146,8 +147,8 @@ export async function replayTurn({ database, turnId, tenantId, overrides = {} }:
     if (previous && !sameValue(previous.weightsAfter, row.weightsBefore)) interleaved.push(k);
   }
   compare(differences, 'turn', 'exit_reason', turn.exitReason, result.exitReason);
-  const recordedAnswer = rows.length === 0 ? null : bestIteration(rows.map((r) => ({ iteration: r.iterationNumber, content: r.content, convergenceScore: r.convergenceScore })));
-  return {
+  const recordedAnswer = bestDraft(rows.map((r) => ({ iteration: r.iterationNumber, content: r.content, convergenceScore: r.convergenceScore })))?.iteration ?? null;
+  return ok({
     turn_id: turn.id,
     identical: differences.length === 0,
     counterfactual,
@@ -155,13 +156,7 @@ export async function replayTurn({ database, turnId, tenantId, overrides = {} }:
     replayed: { iterations: replayed.length, exit_reason: result.exitReason, answer_iteration: result.best?.iteration ?? null, final_weights: replayed[replayed.length - 1]?.weightsAfter ?? null },
     differences,
     interleaved,
-  };
-}
-
-function bestIteration(drafts: { iteration: number; content: string; convergenceScore: number }[]): number | null {
-  let best: (typeof drafts)[number] | undefined;
-  for (const d of drafts) if (!best || d.convergenceScore >= best.convergenceScore) best = d;
-  return best?.iteration ?? null;
+  });
 }
 
 /**

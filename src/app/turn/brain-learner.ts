@@ -1,28 +1,14 @@
 import type { AppContext } from '../context.js';
 import { SomaError } from '../../shared/errors.js';
+import { withTimeout } from './with-timeout.js';
 import type { PublishTurnMetricsResponse } from '../../ports/brain.js';
 import type { Learner, LearnResult } from './types.js';
-
-/** Rejects with BRAIN_UNAVAILABLE-style error when `promise` takes longer than `ms`. */
-export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new SomaError('BRAIN_UNAVAILABLE', `${what} timed out after ${ms} ms`, { retryable: true })), ms);
-      }),
-    ]);
-  } finally {
-    if (timer) clearTimeout(timer);
-  }
-}
 
 /**
  * The live learner (the brain adapters record learning latency and skips): one synchronous `publish_turn_metrics` per iteration with a tight timeout. A
  * failure marks the brain unhealthy and the iteration goes on with `learning = "skipped"`.
  */
-export function createBrainLearner(ctx: AppContext, scope: { tenantId: string; capsuleId: string; seed: number }): Learner {
+export function createBrainLearner(ctx: Pick<AppContext, 'brain' | 'health' | 'settings'>, scope: { tenantId: string; capsuleId: string; seed: number }): Learner {
   return {
     async learn({ metrics, persist }): Promise<LearnResult> {
       // With the in-process brain the iteration row commits inside the learning step's transaction.

@@ -1,2 +1,5 @@
 export * from './types.js';
 export { runTurnLoop, DeadlineError, type RecordedMeasurements } from './run-turn-loop.js';
+export { createBrainLearner } from './brain-learner.js';
+export { withTimeout } from './with-timeout.js';
+export { traceTurn } from './tracing.js';

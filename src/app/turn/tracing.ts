@@ -69,9 +69,8 @@ export function traceModelCall(request: { model: string; iteration: number; seed
   });
 }
 
-/** `execute_tool <name>`: recorded when the outcome is known, back-dated by its latency. */
-export function traceToolOutcome(outcome: ToolOutcome, iteration: number): void {
-  const end = Date.now();
+/** `execute_tool <name>`: recorded when the outcome is known (`end`, ms since the epoch), back-dated by its latency. */
+export function traceToolOutcome(outcome: ToolOutcome, iteration: number, end: number): void {
   const span = tracer.startSpan(`execute_tool ${outcome.name}`, {
     kind: SpanKind.INTERNAL,
     startTime: end - outcome.latency_ms,

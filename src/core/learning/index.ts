@@ -12,7 +12,7 @@ export {
 export { learningStep, type LearningStepResult } from './learning-step.js';
 export { explorationWeights, explorationSigns, type Exploration } from './exploration-weights.js';
 export { nextNeuromodulators } from './next-neuromodulators.js';
-export { resolveLearningConfig, learningConfigOverridesSchema, type LearningConfigOverrides } from './resolve-learning-config.js';
+export { resolveLearningConfig, parseLearningConfig, learningConfigOverridesSchema, type LearningConfigOverrides } from './resolve-learning-config.js';
 export { scoreMemories, recencyOf, type MemoryCandidate, type ScoredMemory } from './score-memories.js';
 export { selectMemoriesForLane, type LaneSelection } from './select-memories-for-lane.js';
 export { textSimilarity } from './text-similarity.js';

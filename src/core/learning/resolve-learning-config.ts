@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { neuromodulatorNames, weightNames } from '../../ports/learning.js';
-import { SomaError } from '../../shared/errors.js';
+import { SomaError, type Failure } from '../../shared/errors.js';
+import { ok, refuse, type Result } from '../../shared/result.js';
 import { learningConstants, type LearningConfig } from './learning-constants.js';
 
 const finite = z.number();
@@ -91,11 +92,18 @@ export type LearningConfigOverrides = z.infer<typeof learningConfigOverridesSche
  * whose message names every offending field (e.g. `learning_config.weights.alpha.min: …`).
  */
 export function resolveLearningConfig(overrides: unknown): LearningConfig {
-  if (overrides === null || overrides === undefined) return cloneConfig(learningConstants);
+  const parsed = parseLearningConfig(overrides);
+  if (!parsed.ok) throw new SomaError(parsed.error.code, parsed.error.message, { details: parsed.error.details });
+  return parsed.value;
+}
+
+/** {@link resolveLearningConfig} with invalid input as a returned `VALIDATION_FAILED` failure (a tenant's capsule body). */
+export function parseLearningConfig(overrides: unknown): Result<LearningConfig, Failure> {
+  if (overrides === null || overrides === undefined) return ok(cloneConfig(learningConstants));
   const parsed = learningConfigOverridesSchema.safeParse(overrides);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${fieldPath(issue.path)}: ${issue.message}`);
-    throw invalid(problems, parsed.error.issues);
+    return invalid(problems, parsed.error.issues);
   }
   const o = parsed.data;
   const base = learningConstants;
@@ -152,16 +160,16 @@ export function resolveLearningConfig(overrides: unknown): LearningConfig {
   if (config.dopamine_factor_min > config.dopamine_factor_max) {
     problems.push(`learning_config.dopamine_factor_min: ${config.dopamine_factor_min} is above dopamine_factor_max ${config.dopamine_factor_max}`);
   }
-  if (problems.length > 0) throw invalid(problems, problems);
-  return config;
+  if (problems.length > 0) return invalid(problems, problems);
+  return ok(config);
 }
 
 function fieldPath(path: readonly PropertyKey[]): string {
   return ['learning_config', ...path.map(String)].join('.');
 }
 
-function invalid(problems: string[], details: unknown): SomaError {
-  return new SomaError('VALIDATION_FAILED', `Invalid learning_config — ${problems.join('; ')}`, { details });
+function invalid(problems: string[], details: unknown): Result<never, Failure> {
+  return refuse('VALIDATION_FAILED', `Invalid learning_config — ${problems.join('; ')}`, details);
 }
 
 function cloneConfig(config: LearningConfig): LearningConfig {

@@ -104,8 +104,7 @@ export async function runChat(options: ChatOptions): Promise<void> {
   }
   out.write(dim(`conversation ${state.conversation_id} — type a message, Ctrl-D to quit\n`));
   const rl = createInterface({ input: options.input ?? process.stdin, output: out, terminal: Boolean((options.input ?? process.stdin) === process.stdin && process.stdin.isTTY) });
-  // Input can end while a turn streams (piped stdin, Ctrl-D): the lines already read are still
-  // answered, but a closed interface must not be prompted again (Node ≥ 22 throws).
+  // Input may end while a turn streams; the lines read before stay queued, but a closed readline cannot prompt.
   let closed = false;
   rl.once('close', () => (closed = true));
   const prompt = () => {

@@ -3,6 +3,8 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import { loadConfig, ConfigError, type Config } from '../../config.js';
 import { isSomaError } from '../../shared/errors.js';
+import { packageRoot } from '../../shared/package-root.js';
+import type { Soma } from '../../main.js';
 
 /** Prints one clear line and exits 1 (configuration and start-up failures are not stack traces). */
 function fail(message: string): never {
@@ -54,11 +56,11 @@ program
     const cfg = config({ PORT: options.port, HOST: options.host });
     await guarded(async () => {
       const started = performance.now();
-      if (options.pull && cfg.model.startsWith('local:')) await ensureLocalModel(cfg);
+      if (options.pull && cfg.model.startsWith('local:')) await (await import('./model-commands.js')).ensureLocalModel(cfg, fail);
       const { createSoma } = await import('../../main.js');
       const soma = await createSoma({ config: cfg });
       const bootstrapKey = await bootstrapEmbeddedTenant(soma, cfg);
-      const stopRelay = cfg.kafkaBrokers ? await startRelay(soma, cfg) : undefined;
+      const stopRelay = cfg.kafkaBrokers ? await soma.startRelay() : undefined;
       const { port } = await soma.listen();
       soma.logger.info({ port, driver: soma.database.driver, model: cfg.model, ready_ms: Math.round(performance.now() - started) }, `soma listening on http://localhost:${port}`);
       if (cfg.model.startsWith('local:')) {
@@ -85,11 +87,11 @@ program
   .action(async () => {
     const cfg = config();
     await guarded(async () => {
-      const { openConfiguredDatabase } = await import('../../adapters/store/index.js');
-      const database = await openConfiguredDatabase(cfg);
-      await database.migrate();
-      await database.close();
-      process.stdout.write(`migrations applied (${database.driver})\n`);
+      const { openStore } = await import('../../main.js');
+      const opened = await openStore(cfg);
+      await opened.migrate();
+      await opened.close();
+      process.stdout.write(`migrations applied (${opened.driver})\n`);
     });
   });
 
@@ -121,6 +123,7 @@ model
   .action(async (options: { source?: string }) => {
     const cfg = config();
     await guarded(async () => {
+      const { pullWithProgress } = await import('./model-commands.js');
       const file = await pullWithProgress(cfg, options.source);
       process.stdout.write(`${file}\n`);
     });
@@ -136,12 +139,12 @@ admin
   .action(async (options: { name: string }) => {
     const cfg = config();
     await guarded(async () => {
-      const { openConfiguredDatabase } = await import('../../adapters/store/index.js');
+      const { openStore } = await import('../../main.js');
       const { createTenant } = await import('../../app/tenancy.js');
-      const database = await openConfiguredDatabase(cfg);
-      await database.migrate();
-      const tenant = await createTenant({ database, name: options.name });
-      await database.close();
+      const opened = await openStore(cfg);
+      await opened.migrate();
+      const tenant = await createTenant(opened.ctx, { name: options.name });
+      await opened.close();
       process.stdout.write(`${JSON.stringify(tenant, null, 2)}\n`);
     });
   });
@@ -155,8 +158,13 @@ program
   .action(async (options: { port?: string }) => {
     const cfg = config({ PORT: options.port ?? process.env.PORT ?? '8081' });
     await guarded(async () => {
-      const { serveBrain } = await import('./brain-serve.js');
-      await serveBrain(cfg);
+      const { createBrainServer } = await import('../../main.js');
+      const { pino } = await import('pino');
+      const logger = pino({ level: cfg.logLevel, base: { service: 'soma-brain' } });
+      const brain = await createBrainServer({ config: cfg });
+      const { port } = await brain.listen();
+      logger.info({ port }, `soma brain listening on http://localhost:${port}`);
+      onShutdown(() => brain.close());
     });
   });
 
@@ -169,7 +177,7 @@ program
     await guarded(async () => {
       const { createSoma } = await import('../../main.js');
       const soma = await createSoma({ config: cfg });
-      const stop = await startRelay(soma, cfg);
+      const stop = await soma.startRelay();
       onShutdown(async () => {
         await stop();
         await soma.close();
@@ -194,63 +202,19 @@ program
   });
 
 program.addOption(new Option('-v, --version').hideHelp()).on('option:version', () => {
-  process.stdout.write(`${JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')).version}\n`);
+  process.stdout.write(`${JSON.parse(readFileSync(path.join(packageRoot(import.meta.url), 'package.json'), 'utf8')).version}\n`);
   process.exit(0);
 });
 
-async function pullWithProgress(cfg: Config, source?: string): Promise<string> {
-  const { pullModel } = await import('../../adapters/model/pull/index.js');
-  const { default: cliProgress } = await import('cli-progress');
-  const bar = new cliProgress.SingleBar({ format: '{phase} [{bar}] {percentage}% {value}/{total} MB', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic);
-  let started = false;
-  const { defaultModelsDir } = await import('../../adapters/model/model-factory.js');
-  try {
-    return await pullModel({
-      source,
-      cacheDir: defaultModelsDir(cfg.modelsDir),
-      onProgress: ({ phase, receivedBytes, totalBytes }: { phase: string; receivedBytes: number; totalBytes?: number }) => {
-        if (!process.stderr.isTTY) return;
-        const mb = (n: number) => Math.round(n / 1e5) / 10;
-        if (!started) {
-          bar.start(mb(totalBytes ?? 0), 0, { phase });
-          started = true;
-        }
-        bar.setTotal(mb(totalBytes ?? receivedBytes));
-        bar.update(mb(receivedBytes), { phase });
-      },
-    });
-  } finally {
-    if (started) bar.stop();
-  }
-}
-
-/** `npm start` pulls the default model on first run; a missing custom model file is an error. */
-async function ensureLocalModel(cfg: Config): Promise<void> {
-  const { resolveLocalModelPath } = await import('../../adapters/model/model-factory.js');
-  const file = resolveLocalModelPath(cfg.model, cfg.modelsDir);
-  if (existsSync(file)) return;
-  const { defaultModelSpec } = await import('../../adapters/model/pull/index.js');
-  if (path.basename(file) !== defaultModelSpec.fileName) fail(`model file ${file} not found`);
-  process.stderr.write('soma: first run — fetching the default local model (once)\n');
-  await pullWithProgress(cfg);
-}
-
 /** On an empty embedded database, creates tenant "default" and stores its key for `soma chat`. */
-async function bootstrapEmbeddedTenant(soma: Awaited<ReturnType<typeof import('../../main.js')['createSoma']>>, cfg: Config): Promise<boolean> {
+async function bootstrapEmbeddedTenant(soma: Soma, cfg: Config): Promise<boolean> {
   if (soma.database.driver !== 'pglite') return false;
-  const { tables } = await import('../../adapters/store/index.js');
-  const [existing] = await soma.database.db.select({ id: tables.tenants.id }).from(tables.tenants).limit(1);
-  if (existing) return false;
-  const { createTenant } = await import('../../app/tenancy.js');
-  const tenant = await createTenant({ database: soma.database, name: 'default' });
+  const { createFirstTenant } = await import('../../app/tenancy.js');
+  const tenant = await createFirstTenant(soma.ctx, { name: 'default' });
+  if (!tenant) return false;
   mkdirSync(cfg.dataDir, { recursive: true });
   writeFileSync(apiKeyFile(cfg), `${tenant.api_key}\n`, { mode: 0o600 });
   return true;
-}
-
-async function startRelay(soma: Awaited<ReturnType<typeof import('../../main.js')['createSoma']>>, cfg: Config): Promise<() => Promise<void>> {
-  const { startOutboxRelay } = await import('./relay-start.js');
-  return startOutboxRelay(soma, cfg);
 }
 
 await program.parseAsync(process.argv);

@@ -1,7 +1,5 @@
-import { and, asc, eq, gte, ne } from 'drizzle-orm';
 import type { Config } from '../../config.js';
-import { openConfiguredDatabase, tables } from '../../adapters/store/index.js';
-import { replayTurn, type ReplayOverrides, type ReplayReport } from '../../app/replay/index.js';
+import { listReplayableTurns, replayTurn, type ReplayOverrides, type ReplayReport } from '../../app/replay/index.js';
 import { SomaError } from '../../shared/errors.js';
 
 export interface ReplayCommandOptions {
@@ -52,26 +50,24 @@ export async function runReplayCommand(cfg: Config, options: ReplayCommandOption
   const err = options.err ?? process.stderr;
   const overrides = parseOverrides(options.with);
   if (!options.turnId && !options.conversation && !options.since) throw new SomaError('VALIDATION_FAILED', 'give a turn id, --conversation <id> or --since <time>');
-  const database = await openConfiguredDatabase(cfg);
+  const { openStore } = await import('../../main.js');
+  const opened = await openStore(cfg);
   try {
     let turnIds: string[];
     if (options.turnId) turnIds = [options.turnId];
     else {
       const since = options.since ? new Date(options.since) : undefined;
       if (since && Number.isNaN(since.getTime())) throw new SomaError('VALIDATION_FAILED', `--since is not a time: ${options.since}`);
-      const rows = await database.db
-        .select({ id: tables.turns.id })
-        .from(tables.turns)
-        .where(and(options.conversation ? eq(tables.turns.conversationId, options.conversation) : undefined, since ? gte(tables.turns.startedAt, since) : undefined, ne(tables.turns.status, 'running')))
-        .orderBy(asc(tables.turns.startedAt));
-      turnIds = rows.map((r) => r.id);
+      turnIds = await listReplayableTurns(opened.ctx, { ...(options.conversation ? { conversationId: options.conversation } : {}), ...(since ? { since } : {}) });
     }
     const { default: cliProgress } = await import('cli-progress');
     const bar = turnIds.length > 1 && !options.json && process.stderr.isTTY ? new cliProgress.SingleBar({ stream: process.stderr, format: 'replay [{bar}] {value}/{total} turns' }, cliProgress.Presets.shades_classic) : undefined;
     bar?.start(turnIds.length, 0);
     const reports: ReplayReport[] = [];
     for (const id of turnIds) {
-      reports.push(await replayTurn({ database, turnId: id, overrides }));
+      const report = await replayTurn(opened.ctx, { turnId: id, overrides });
+      if (!report.ok) throw new SomaError(report.error.code, report.error.message);
+      reports.push(report.value);
       bar?.increment();
     }
     bar?.stop();
@@ -81,6 +77,6 @@ export async function runReplayCommand(cfg: Config, options: ReplayCommandOption
     if (turnIds.length > 1 && !options.json) err.write(`${reports.length} turn(s) replayed, ${differing} with differences\n`);
     return differing > 0 ? 1 : 0;
   } finally {
-    await database.close();
+    await opened.close();
   }
 }

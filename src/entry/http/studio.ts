@@ -1,10 +1,10 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../../shared/package-root.js';
 import type { Context, Env, Hono } from 'hono';
 
 /** Where `npm install` / `npm start` put the built Studio (`vite build` of `src/entry/web`). */
-export const defaultStudioDir = fileURLToPath(new URL('../../../dist/web/', import.meta.url));
+export const defaultStudioDir = path.join(packageRoot(import.meta.url), 'dist', 'web');
 
 /** The client-side routes of the Studio: these paths answer with its `index.html`. */
 export const studioRoutes = ['/', '/signin', '/capsules', '/chat', '/trace', '/learning', '/replay', '/events', '/evals', '/approvals'];

@@ -1,14 +1,17 @@
 import type {
   Brain,
   BrainScope,
+  LearningHistoryPage,
   MemoryRecord,
   PublishTurnMetricsRequest,
   PublishTurnMetricsResponse,
   RecalledMemory,
   RecallQuery,
+  RewindResult,
 } from '../../../ports/brain.js';
 import type { LearnedState, Neuromodulators, Weights } from '../../../ports/learning.js';
-import { errorCatalogue, SomaError, type ErrorCode } from '../../../shared/errors.js';
+import { isErrorCode, SomaError, type ErrorCode, type Failure } from '../../../shared/errors.js';
+import { err, ok, type Result } from '../../../shared/result.js';
 import type { BrainHealth, BrainMetricsSink } from '../brain-metrics.js';
 
 /** A brain reached over HTTP (`SOMA_BRAIN_URL`), e.g. a `soma brain serve` process. */
@@ -33,7 +36,8 @@ export interface HttpBrainOptions {
 /**
  * The HTTP client of the brain routes (`/v1/learning/*`, `/v1/memory/*`). Network errors, timeouts and
  * 5xx answers throw `SomaError('BRAIN_UNAVAILABLE')` and mark the brain unhealthy; any answer from the
- * brain (2xx, or a 4xx with its error code, re-thrown as that `SomaError`) marks it healthy again.
+ * brain (2xx, or a 4xx with its error code — re-thrown as that `SomaError` by the turn-path methods,
+ * returned as a failure by the learning-history ones) marks it healthy again.
  * There is no circuit breaker: a down brain refuses connections at once, a hung one costs one timeout.
  */
 export function createHttpBrain({ url, apiKey, token, timeoutMs = 2_000, metrics, fetch = globalThis.fetch }: HttpBrainOptions): HttpBrain {
@@ -41,7 +45,8 @@ export function createHttpBrain({ url, apiKey, token, timeoutMs = 2_000, metrics
   const key = apiKey ?? token;
   let health: BrainHealth = 'unknown';
 
-  async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown, signal?: AbortSignal, tenantId?: string): Promise<T> {
+  /** One call: network errors, timeouts and 5xx throw BRAIN_UNAVAILABLE; a 4xx answer is the brain's refusal. */
+  async function request<T>(method: 'GET' | 'POST', path: string, body?: unknown, signal?: AbortSignal, tenantId?: string): Promise<Result<T, Failure>> {
     const timeout = AbortSignal.timeout(timeoutMs);
     const combined = signal ? AbortSignal.any([timeout, signal]) : timeout;
     let response: Response;
@@ -67,10 +72,17 @@ export function createHttpBrain({ url, apiKey, token, timeoutMs = 2_000, metrics
     const parsed = text === '' ? undefined : safeJson(text);
     if (!response.ok) {
       const error = (parsed as { error?: { code?: string; message?: string; details?: unknown } } | undefined)?.error;
-      const code: ErrorCode = error?.code && error.code in errorCatalogue ? (error.code as ErrorCode) : response.status === 404 ? 'NOT_FOUND' : 'BAD_REQUEST';
-      throw new SomaError(code, error?.message ?? `brain answered ${response.status}`, { details: error?.details });
+      const code: ErrorCode = isErrorCode(error?.code) ? error.code : response.status === 404 ? 'NOT_FOUND' : 'BAD_REQUEST';
+      return err({ code, message: error?.message ?? `brain answered ${response.status}`, ...(error?.details === undefined ? {} : { details: error.details }) });
     }
-    return parsed as T;
+    return ok(parsed as T);
+  }
+
+  /** A call whose refusal is thrown as that `SomaError` (the turn-path methods). */
+  async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown, signal?: AbortSignal, tenantId?: string): Promise<T> {
+    const answer = await request<T>(method, path, body, signal, tenantId);
+    if (!answer.ok) throw new SomaError(answer.error.code, answer.error.message, { details: answer.error.details });
+    return answer.value;
   }
 
   return {
@@ -101,6 +113,15 @@ export function createHttpBrain({ url, apiKey, token, timeoutMs = 2_000, metrics
       const answer = await call<{ results: RecalledMemory[] }>('POST', '/v1/memory/recall', { capsule_id: scope.capsuleId, ...query }, undefined, scope.tenantId);
       return answer.results;
     },
+
+    learningHistory: (scope, { limit, after }) =>
+      request<LearningHistoryPage>('GET', `/v1/learning/history?capsule_id=${encodeURIComponent(scope.capsuleId)}&limit=${limit}&after=${after}`, undefined, undefined, scope.tenantId),
+
+    // A remote brain never runs `options.persist`: the caller records the rewind's event itself.
+    rollbackLearning: (scope, to) =>
+      request<RewindResult>('POST', '/v1/learning/rollback', { capsule_id: scope.capsuleId, ...('seq' in to ? { to_seq: to.seq } : { to_turn_id: to.turnId }) }, undefined, scope.tenantId),
+
+    resetLearning: (scope) => request<RewindResult>('POST', '/v1/learning/reset', { capsule_id: scope.capsuleId }, undefined, scope.tenantId),
   };
 }
 

@@ -39,10 +39,11 @@ export function isUuid(value: string): boolean {
 /**
  * Locks the capsule row (`SELECT … FOR UPDATE`) and reads its learned state. Call inside a
  * transaction, with its `tx`: concurrent learners of one capsule queue here, so each reads the state
- * the previous one committed. A capsule of another tenant is `CAPSULE_NOT_FOUND`.
+ * the previous one committed. Undefined for an unknown capsule or another tenant's.
  */
-export async function lockCapsuleState(tx: LedgerTx, scope: { tenantId: string; capsuleId: string }): Promise<LockedCapsuleState> {
+export async function lockCapsuleState(tx: LedgerTx, scope: { tenantId: string; capsuleId: string }): Promise<LockedCapsuleState | undefined> {
   const row = await selectCapsuleState(tx, scope, { forUpdate: true });
+  if (!row) return undefined;
   return {
     capsuleId: scope.capsuleId,
     tenantId: scope.tenantId,
@@ -52,9 +53,9 @@ export async function lockCapsuleState(tx: LedgerTx, scope: { tenantId: string; 
   };
 }
 
-/** The learned-state columns of a tenant's capsule, optionally locked; another tenant's is CAPSULE_NOT_FOUND. */
+/** The learned-state columns of a tenant's capsule, optionally locked; undefined for another tenant's. */
 async function selectCapsuleState(executor: Executor, { tenantId, capsuleId }: { tenantId: string; capsuleId: string }, { forUpdate }: { forUpdate: boolean }) {
-  if (!isUuid(capsuleId) || !isUuid(tenantId)) throw capsuleNotFound(capsuleId);
+  if (!isUuid(capsuleId) || !isUuid(tenantId)) return undefined;
   const query = executor
     .select({
       learnedWeights: tables.capsules.learnedWeights,
@@ -66,9 +67,7 @@ async function selectCapsuleState(executor: Executor, { tenantId, capsuleId }: {
     .from(tables.capsules)
     .where(and(eq(tables.capsules.id, capsuleId), eq(tables.capsules.tenantId, tenantId)));
   const rows = forUpdate ? await query.for('update') : await query;
-  const row = rows[0];
-  if (!row) throw capsuleNotFound(capsuleId);
-  return row;
+  return rows[0];
 }
 
 /**
@@ -99,12 +98,13 @@ export async function appendLearningUpdate(tx: LedgerTx, locked: LockedCapsuleSt
   return seq;
 }
 
-/** Reads a capsule's learned state without locking (tenant-scoped). */
+/** Reads a capsule's learned state without locking (tenant-scoped); undefined for another tenant's. */
 export async function readCapsuleState(
   executor: Executor,
   scope: { tenantId: string; capsuleId: string },
-): Promise<LearnedState & { learning_version: number; learningConfig: unknown }> {
+): Promise<(LearnedState & { learning_version: number; learningConfig: unknown }) | undefined> {
   const row = await selectCapsuleState(executor, scope, { forUpdate: false });
+  if (!row) return undefined;
   return {
     weights: row.learnedWeights as Weights,
     neuromodulators: row.neuromodulatorState as Neuromodulators,

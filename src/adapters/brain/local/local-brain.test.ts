@@ -8,7 +8,7 @@ import type { LearnedState } from '../../../ports/learning.js';
 import { isSomaError } from '../../../shared/errors.js';
 import { drivers, freshDatabase } from '../../../../test/support/databases.js';
 import { tables, type Database } from '../../store/index.js';
-import { insertTenantWithCapsule } from '../test-capsules.js';
+import { insertTenantWithCapsule } from '../../../../test/support/capsules.js';
 import { createLocalBrain } from './local-brain.js';
 
 function metricsFor(i: number, scope: { tenantId: string; capsuleId: string }): PublishTurnMetricsRequest {

@@ -16,7 +16,8 @@ import { isSomaError, SomaError } from '../../../shared/errors.js';
 import { stableSeed } from '../../../shared/hash.js';
 import { tables, type Database } from '../../store/index.js';
 import type { BrainHealth, BrainMetricsSink } from '../brain-metrics.js';
-import { appendLearningUpdate, isUuid, lockCapsuleState, readCapsuleState } from './learning-ledger.js';
+import { appendLearningUpdate, capsuleNotFound, isUuid, lockCapsuleState, readCapsuleState } from './learning-ledger.js';
+import { readLearningHistory, resetToDefaults, rollbackTo } from './learning-rewind.js';
 
 /** The in-process brain: learning and memory with state in the main database. */
 export interface LocalBrain extends Brain {
@@ -75,6 +76,7 @@ export function createLocalBrain({ database, clock = systemClock, metrics }: { d
         const response = await guard(() =>
           database.db.transaction(async (tx) => {
             const locked = await lockCapsuleState(tx, { tenantId: request.tenant, capsuleId: request.capsule_id });
+            if (!locked) throw capsuleNotFound(request.capsule_id);
             const config = configOf(locked.learningConfig);
             const seed = request.seed ?? stableSeed(request.turn_id);
             const metrics = {
@@ -135,14 +137,14 @@ export function createLocalBrain({ database, clock = systemClock, metrics }: { d
     },
 
     async getState(scope: BrainScope): Promise<LearnedState & { learning_version: number }> {
-      const { learningConfig: _config, ...state } = await guard(() => readCapsuleState(database.db, scope));
+      const { learningConfig: _config, ...state } = await guard(() => requireCapsuleState(database.db, scope));
       return state;
     },
 
     async remember(scope: BrainScope, memory: MemoryRecord): Promise<void> {
       if (memory.key.length === 0 || memory.content.length === 0) throw new SomaError('VALIDATION_FAILED', 'a memory needs a non-empty key and content');
       await guard(async () => {
-        await readCapsuleState(database.db, scope);
+        await requireCapsuleState(database.db, scope);
         const now = new Date(clock.now());
         await database.db
           .insert(tables.memories)
@@ -170,10 +172,14 @@ export function createLocalBrain({ database, clock = systemClock, metrics }: { d
       });
     },
 
+    learningHistory: (scope, page) => guard(() => readLearningHistory(database, scope, page)),
+    rollbackLearning: (scope, to, options = {}) => guard(() => rollbackTo(database, clock, scope, to, options)),
+    resetLearning: (scope, options = {}) => guard(() => resetToDefaults(database, clock, scope, options)),
+
     async recall(scope: BrainScope, query: RecallQuery): Promise<RecalledMemory[]> {
       const topK = Math.max(0, Math.floor(query.top_k));
       return guard(async () => {
-        const capsule = await readCapsuleState(database.db, scope);
+        const capsule = await requireCapsuleState(database.db, scope);
         if (topK === 0) return [];
         const config = configOf(capsule.learningConfig);
         const weights = query.weights ?? explorationWeights({ weights: capsule.weights, seed: query.seed, config }).weights;
@@ -216,6 +222,13 @@ export function createLocalBrain({ database, clock = systemClock, metrics }: { d
       });
     },
   };
+}
+
+/** The capsule's learned state; CAPSULE_NOT_FOUND (thrown: on the turn path a missing capsule is a fault) when there is none. */
+async function requireCapsuleState(executor: Database['db'], scope: BrainScope) {
+  const state = await readCapsuleState(executor, scope);
+  if (!state) throw capsuleNotFound(scope.capsuleId);
+  return state;
 }
 
 /** The query's words joined with `|` for `to_tsquery` (any word may match); only letters and digits survive. */

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ChatModel, LlmOutput, ModelCallOptions, ModelStreamPart } from '../../../ports/chat-model.js';
 import { SomaError } from '../../../shared/errors.js';
 import { createAiSdkModel } from './ai-sdk-model.js';
-import { startChatCompletionsServer, type ChatCompletionsServer, type ServerReply } from './testing/chat-completions-server.js';
+import { startChatCompletionsServer, type ChatCompletionsServer, type ServerReply } from '../../../../test/fixtures/chat-completions-server.js';
 
 const calculator = {
   name: 'calculator',

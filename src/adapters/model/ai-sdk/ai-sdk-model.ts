@@ -15,7 +15,7 @@ import type {
 import { SomaError } from '../../../shared/errors.js';
 import { abortErrorOf, retryUntilFirstPart, type RetryOptions } from '../retry.js';
 import { createMarkerFilter, parseSelfAssessment } from '../self-assessment.js';
-import { countTiktokens, encodingForModelId } from './tiktoken-counter.js';
+import { countTiktokens, encodingForModelId } from '../tiktoken-counter.js';
 import { toModelMessages } from './to-model-messages.js';
 
 export type AiSdkProvider = 'openai' | 'anthropic' | 'openai-compatible';

@@ -1,3 +1,3 @@
 export { createAiSdkModel, summarizeLogprobs, type AiSdkModelOptions, type AiSdkProvider } from './ai-sdk-model.js';
-export { countTiktokens, encodingForModelId, type TiktokenEncodingName } from './tiktoken-counter.js';
+export { countTiktokens, encodingForModelId, type TiktokenEncodingName } from '../tiktoken-counter.js';
 export { toModelMessages } from './to-model-messages.js';

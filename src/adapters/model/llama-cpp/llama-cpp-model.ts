@@ -21,7 +21,7 @@ import type {
   ToolCall,
 } from '../../../ports/chat-model.js';
 import { SomaError, isSomaError } from '../../../shared/errors.js';
-import { countTiktokens } from '../ai-sdk/tiktoken-counter.js';
+import { countTiktokens } from '../tiktoken-counter.js';
 import { abortErrorOf, isAbortError } from '../retry.js';
 import { createMarkerFilter, parseSelfAssessment } from '../self-assessment.js';
 import { toFunctionParams } from './to-function-params.js';

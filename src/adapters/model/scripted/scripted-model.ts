@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { ChatModel, LlmOutput, ModelCallOptions, ModelStreamPart, ToolCall } from '../../../ports/chat-model.js';
 import { SomaError } from '../../../shared/errors.js';
-import { countTiktokens } from '../ai-sdk/tiktoken-counter.js';
+import { countTiktokens } from '../tiktoken-counter.js';
 
 const recentCounts = new Map<string, number>();
 /** o200k token count, remembered for recent texts (prompts repeat their messages every iteration). */

@@ -1,0 +1,1 @@
+export { cryptoIdSource } from './crypto-id-source.js';

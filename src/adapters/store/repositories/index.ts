@@ -1,0 +1,28 @@
+import type { Repositories } from '../../../ports/store.js';
+import type { Executor } from '../database.js';
+import { apiKeyRepository } from './api-key-repository.js';
+import { capsuleRepository } from './capsule-repository.js';
+import { conversationRepository } from './conversation-repository.js';
+import { eventRepository } from './event-repository.js';
+import { iterationRepository } from './iteration-repository.js';
+import { learningUpdateRepository } from './learning-update-repository.js';
+import { messageRepository } from './message-repository.js';
+import { outboxWriter } from './outbox-writer.js';
+import { tenantRepository } from './tenant-repository.js';
+import { turnRepository } from './turn-repository.js';
+
+/** Every repository over one executor (the database, or an open transaction). */
+export function repositoriesOf(db: Executor): Repositories {
+  return {
+    tenants: tenantRepository(db),
+    apiKeys: apiKeyRepository(db),
+    capsules: capsuleRepository(db),
+    conversations: conversationRepository(db),
+    messages: messageRepository(db),
+    turns: turnRepository(db),
+    iterations: iterationRepository(db),
+    learningUpdates: learningUpdateRepository(db),
+    events: eventRepository(db),
+    outbox: outboxWriter(db),
+  };
+}

@@ -1,0 +1,75 @@
+import type { Repositories } from '../../ports/store.js';
+import type { AppContext } from '../context.js';
+import { recordEvent } from '../events.js';
+import type { IterationRecord } from '../turn/index.js';
+
+/** Which turn an iteration belongs to. */
+export interface IterationOwner {
+  turnId: string;
+  conversationId: string;
+  tenantId: string;
+  capsuleId: string;
+}
+
+/**
+ * Stores an iteration and its `chat.iteration_completed` event atomically: inside `transaction` (the
+ * in-process brain's learning step, so the iteration commits with its learning) when given, else in a
+ * transaction of its own.
+ */
+export async function saveIteration(ctx: Pick<AppContext, 'store' | 'ids' | 'clock'>, owner: IterationOwner, record: IterationRecord, transaction?: unknown): Promise<void> {
+  const write = (tx: Repositories) => writeIteration(ctx, tx, owner, record);
+  if (transaction !== undefined) await write(ctx.store.joinTransaction(transaction));
+  else await ctx.store.transaction(write);
+}
+
+async function writeIteration(ctx: Pick<AppContext, 'ids' | 'clock'>, tx: Repositories, { turnId, conversationId, tenantId, capsuleId }: IterationOwner, record: IterationRecord) {
+  await tx.iterations.insert({
+    id: ctx.ids.uuid(),
+    turnId,
+    conversationId,
+    iterationNumber: record.iteration,
+    content: record.content,
+    llmOutput: record.llmOutput,
+    weightsBefore: record.weightsBefore,
+    weightsAfter: record.weightsAfter,
+    weightDeltas: record.weightDeltas,
+    neuromodulatorsBefore: record.neuromodulatorsBefore,
+    neuromodulatorsAfter: record.neuromodulatorsAfter,
+    model: record.model,
+    confidence: record.confidence,
+    latencyMs: record.latencyMs,
+    toolCalls: record.toolCalls,
+    toolResults: record.toolResults,
+    promptTokens: record.promptTokens,
+    completionTokens: record.completionTokens,
+    convergenceScore: record.convergenceScore,
+    exitReason: record.exitReason,
+    metadata: record.metadata,
+    startedAt: record.startedAt,
+    completedAt: record.completedAt,
+  });
+  await recordEvent(tx, ctx, {
+    eventType: 'chat.iteration_completed',
+    tenantId,
+    turnId,
+    capsuleId,
+    iteration: record.iteration,
+    occurredAt: record.completedAt,
+    payload: {
+      conversation_id: conversationId,
+      iteration_number: record.iteration,
+      model: record.model,
+      confidence: record.confidence,
+      convergence_score: record.convergenceScore,
+      exit_reason: record.exitReason,
+      weights_before: record.weightsBefore,
+      weights_after: record.weightsAfter,
+      neuromodulators_after: record.neuromodulatorsAfter,
+      tools_used: record.toolResults.map((o) => o.name),
+      prompt_tokens: record.promptTokens,
+      completion_tokens: record.completionTokens,
+      latency_ms: record.latencyMs,
+      learning: record.metadata.learning,
+    },
+  });
+}

@@ -1,0 +1,26 @@
+import type { Clock } from '../../ports/clock.js';
+import { buildIterationRecord, type IterationFacts } from './iteration-record.js';
+import type { TurnProgress } from './turn-progress.js';
+import type { IterationRecord, Learner, TurnSink } from './types.js';
+
+/**
+ * The learning step of an iteration and the iteration's durable save (SPEC §3.4 "Learn"): the learner
+ * calls `persist` once — inside the in-process brain's own transaction, so the iteration and its
+ * learning commit together — and the turn's state moves to the step's after-state.
+ */
+export async function learnAndStore({ facts, learner, sink, clock, progress }: { facts: IterationFacts; learner: Learner; sink: TurnSink; clock: Clock; progress: TurnProgress }): Promise<IterationRecord> {
+  let record: IterationRecord | undefined;
+  const learned = await learner.learn({
+    iteration: facts.iteration,
+    metrics: facts.score.metrics,
+    persist: async (result, transaction) => {
+      const built = buildIterationRecord(facts, result, progress.state, clock.now());
+      await sink.saveIteration(built, transaction);
+      record ??= built;
+    },
+  });
+  if (!record) throw new Error('the learner did not persist the iteration');
+  if (learned.status !== 'skipped') progress.state = learned.after;
+  progress.records.push(record);
+  return record;
+}

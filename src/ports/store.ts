@@ -1,0 +1,344 @@
+import type { JsonSchema } from '../shared/json.js';
+import type { LlmOutput, ToolCall } from './chat-model.js';
+import type { Neuromodulators, Weights } from './learning.js';
+import type { EventEnvelope, Outbox } from './outbox.js';
+import type { ToolOutcome, ToolPolicy } from './tools.js';
+
+// ---- records ------------------------------------------------------------------------------------
+
+/** A tenant (SPEC §2 `tenants`). */
+export interface TenantRecord {
+  id: string;
+  name: string;
+}
+
+/** What authentication needs of an API key; only the key's SHA-256 is stored. */
+export interface ApiKeyRecord {
+  tenantId: string;
+  userId: string;
+  /** Set once the key is revoked; a revoked key never authenticates again. */
+  revokedAt: Date | null;
+}
+
+/** A capability (tool) of a capsule (SPEC §2 `capabilities`). */
+export interface CapabilityRecord {
+  name: string;
+  kind: 'builtin' | 'mcp';
+  description: string;
+  inputSchema: JsonSchema | null;
+  config: Record<string, unknown>;
+  enabled: boolean;
+  timeoutMs: number;
+  requiresApproval: boolean;
+}
+
+/** A new capability; `id` comes from the caller's IdSource. */
+export interface NewCapability extends CapabilityRecord {
+  id: string;
+}
+
+/** The capsule fields a tenant sets (create) or changes (patch). */
+export interface CapsuleSettings {
+  name: string;
+  systemPrompt: string;
+  model: string | null;
+  allowedModels: string[];
+  rlmEnabled: boolean;
+  rlmMaxIterations: number;
+  rlmMinIterations: number;
+  rlmConvergenceThreshold: number;
+  learningConfig: Record<string, unknown>;
+  /** Names of the capsule's tools, in order. */
+  toolRegistry: string[];
+  toolPolicy: ToolPolicy;
+}
+
+/** A capsule with its capabilities (SPEC §2 `capsules`). */
+export interface CapsuleRecord extends CapsuleSettings {
+  id: string;
+  tenantId: string;
+  /** 1 on create, +1 on every patch. */
+  version: number;
+  learnedWeights: Weights;
+  neuromodulatorState: Neuromodulators;
+  rewardBaseline: number;
+  /** `seq` of the capsule's last learning history row (0 when there is none). */
+  learningVersion: number;
+  createdAt: Date;
+  updatedAt: Date;
+  capabilities: CapabilityRecord[];
+}
+
+/** A new capsule at its starting learned state. */
+export interface NewCapsule extends CapsuleSettings {
+  id: string;
+  tenantId: string;
+  learnedWeights: Weights;
+  neuromodulatorState: Neuromodulators;
+  rewardBaseline: number;
+  createdAt: Date;
+}
+
+/** A patch of a capsule: the changed settings, its new version and, when given, the new capability list. */
+export interface CapsuleChanges {
+  settings: Partial<CapsuleSettings>;
+  version: number;
+  updatedAt: Date;
+  /** Replaces every capability of the capsule when present. */
+  capabilities?: NewCapability[];
+}
+
+export type ParticipantRole = 'owner' | 'participant' | 'observer';
+
+/** A conversation (SPEC §2 `conversations`). */
+export interface ConversationRecord {
+  id: string;
+  tenantId: string;
+  capsuleId: string;
+  /** The user who created it (its owner). */
+  userId: string;
+  title: string | null;
+  status: 'active' | 'archived';
+  messageCount: number;
+  createdAt: Date;
+}
+
+export type NewConversation = Omit<ConversationRecord, 'status' | 'messageCount'>;
+
+/** A message of a conversation (SPEC §2 `messages`). */
+export interface MessageRecord {
+  id: string;
+  conversationId: string;
+  turnId: string | null;
+  role: 'user' | 'assistant' | 'system';
+  content: string;
+  tokenCount: number | null;
+  model: string | null;
+  latencyMs: number | null;
+  metadata: Record<string, unknown>;
+  createdAt: Date;
+}
+
+export type NewMessage = Pick<MessageRecord, 'id' | 'conversationId' | 'turnId' | 'role' | 'content' | 'createdAt'> &
+  Partial<Pick<MessageRecord, 'tokenCount' | 'model' | 'latencyMs' | 'metadata'>>;
+
+export type TurnStatus = 'running' | 'completed' | 'failed' | 'interrupted';
+
+/** A turn (SPEC §2 `turns`): one user message and the iterations that answered it. */
+export interface TurnRecord {
+  id: string;
+  conversationId: string;
+  capsuleId: string;
+  tenantId: string;
+  userId: string;
+  status: TurnStatus;
+  /** SHA-256 of the user message. */
+  inputHash: string;
+  seed: number;
+  exitReason: string | null;
+  iterations: number;
+  convergenceScore: number | null;
+  weightsStart: Weights;
+  neuromodulatorsStart: Neuromodulators;
+  /** Everything else replay needs: model id, threshold, min/max, budgets, learning config. */
+  settings: Record<string, unknown>;
+  error: { code: string; message: string; iteration?: number } | null;
+  startedAt: Date;
+  completedAt: Date | null;
+}
+
+export type NewTurn = Omit<TurnRecord, 'status' | 'exitReason' | 'iterations' | 'convergenceScore' | 'error' | 'completedAt'>;
+
+/** How a turn ended. */
+export type TurnOutcome = Pick<TurnRecord, 'status' | 'exitReason' | 'iterations' | 'convergenceScore' | 'error'> & { completedAt: Date };
+
+/** One stored iteration of a turn (SPEC §2 `rlm_iterations`). */
+export interface IterationRow {
+  id: string;
+  turnId: string;
+  conversationId: string;
+  iterationNumber: number;
+  content: string;
+  /** The raw model output: what replay plays back. */
+  llmOutput: LlmOutput;
+  weightsBefore: Weights;
+  weightsAfter: Weights;
+  weightDeltas: Weights;
+  neuromodulatorsBefore: Neuromodulators;
+  neuromodulatorsAfter: Neuromodulators;
+  model: string;
+  confidence: number | null;
+  latencyMs: number;
+  toolCalls: ToolCall[];
+  toolResults: ToolOutcome[];
+  promptTokens: number;
+  completionTokens: number;
+  convergenceScore: number;
+  exitReason: string;
+  /** The app's iteration metadata (learning, metrics, context, policy decisions…), stored as JSON. */
+  metadata: unknown;
+  startedAt: Date;
+  completedAt: Date;
+}
+
+/** A stored iteration with the time it was written. */
+export interface StoredIteration extends IterationRow {
+  createdAt: Date;
+}
+
+/** One row of a capsule's learning history (SPEC §5 `learning_updates`), as replay reads it. */
+export interface LearningUpdateRecord {
+  seq: number;
+  kind: 'learn' | 'rollback' | 'reset';
+  turnId: string | null;
+  iterationNumber: number | null;
+  weightsBefore: Weights;
+  neuromodulatorsBefore: Neuromodulators;
+  baselineBefore: number;
+}
+
+/** An outbox row as `/v1/events` serves it: the envelope with its delivery state. */
+export interface StoredEvent {
+  /** Commit-order cursor of the outbox. */
+  seq: number;
+  payload: EventEnvelope;
+  status: 'pending' | 'published' | 'dead';
+  attempts: number;
+  publishedAt: Date | null;
+}
+
+/** A keyset position in a list ordered newest first: rows strictly older than (`at`, `id`). */
+export interface KeysetPosition {
+  at: Date;
+  id: string;
+}
+
+// ---- repositories -------------------------------------------------------------------------------
+
+export interface TenantRepository {
+  /** Writes a tenant. */
+  insert(tenant: TenantRecord): Promise<void>;
+  /** The tenant, or undefined when there is none with this id. */
+  find(id: string): Promise<TenantRecord | undefined>;
+  /** Whether any tenant exists (the embedded set-up creates a first one). */
+  hasAny(): Promise<boolean>;
+}
+
+export interface ApiKeyRepository {
+  /** Stores a key by its SHA-256 `hash`. */
+  insert(key: { id: string; tenantId: string; userId: string; hash: string }): Promise<void>;
+  /** The key with this hash, revoked or not; undefined when unknown. */
+  findByHash(hash: string): Promise<ApiKeyRecord | undefined>;
+  /** Revokes the live key with this hash at `at`; false when there was none. */
+  revokeByHash(hash: string, at: Date): Promise<boolean>;
+}
+
+export interface CapsuleRepository {
+  /** Writes a capsule (version 1, learning version 0) and its capabilities; returns it as stored. */
+  insert(capsule: NewCapsule, capabilities: NewCapability[]): Promise<CapsuleRecord>;
+  /** The tenant's capsule with its capabilities; undefined for an unknown id or another tenant's capsule. */
+  find(tenantId: string, id: string): Promise<CapsuleRecord | undefined>;
+  /** Applies a patch (settings, version, optionally the whole capability list); returns the capsule as stored. */
+  update(id: string, changes: CapsuleChanges): Promise<CapsuleRecord>;
+  /** Up to `limit` capsules of the tenant, newest first, strictly after `after`. */
+  list(tenantId: string, page: { limit: number; after?: KeysetPosition }): Promise<CapsuleRecord[]>;
+}
+
+export interface ConversationRepository {
+  /** Writes a conversation and makes its user the owner participant. */
+  insert(conversation: NewConversation): Promise<ConversationRecord>;
+  /** The tenant's conversation; undefined for an unknown id or another tenant's. */
+  find(tenantId: string, id: string): Promise<ConversationRecord | undefined>;
+  /**
+   * The tenant's conversation with `userId`'s role in it (null when the user does not take part);
+   * undefined for an unknown id or another tenant's.
+   */
+  findWithRole(tenantId: string, userId: string, id: string): Promise<{ conversation: ConversationRecord; role: ParticipantRole | null } | undefined>;
+  /** Adds `count` to the conversation's message count. */
+  countMessages(id: string, count: number): Promise<void>;
+  /**
+   * Up to `limit` of the tenant's conversations `userId` takes part in (any role), newest first,
+   * strictly after `after`, optionally of one capsule.
+   */
+  listForUser(tenantId: string, userId: string, page: { limit: number; after?: KeysetPosition; capsuleId?: string }): Promise<{ conversation: ConversationRecord; role: ParticipantRole }[]>;
+}
+
+export interface MessageRepository {
+  insert(message: NewMessage): Promise<void>;
+  /** The last `limit` user and assistant messages of a conversation, oldest first (the turn's history). */
+  recentHistory(conversationId: string, limit: number): Promise<Pick<MessageRecord, 'role' | 'content'>[]>;
+  /** Every message of a conversation in order. */
+  listByConversation(conversationId: string): Promise<MessageRecord[]>;
+  /** The messages of one turn in order. */
+  listByTurn(turnId: string): Promise<MessageRecord[]>;
+}
+
+export interface TurnRepository {
+  /** Writes a turn as `running`. */
+  insert(turn: NewTurn): Promise<void>;
+  /** Closes a turn. */
+  finish(id: string, outcome: TurnOutcome): Promise<void>;
+  /** Any tenant's turn by id (replay from the CLI); undefined when unknown. */
+  find(id: string): Promise<TurnRecord | undefined>;
+  /** The tenant's turn; undefined for an unknown id or another tenant's. */
+  findInTenant(tenantId: string, id: string): Promise<TurnRecord | undefined>;
+  /** How many turns a conversation has. */
+  countByConversation(conversationId: string): Promise<number>;
+  /** Up to `limit` turns of a conversation, newest first (by start), strictly after `after`. */
+  listByConversation(conversationId: string, page: { limit: number; after?: KeysetPosition }): Promise<TurnRecord[]>;
+  /** Ids of the turns that are not running, oldest first, of one conversation and/or started since a time. */
+  listFinishedIds(filter: { conversationId?: string; since?: Date }): Promise<string[]>;
+  /**
+   * Marks every turn still `running` that started before `startedBefore` as `interrupted` with
+   * `error` (its iteration count set from its stored iterations); returns how many.
+   */
+  markInterrupted(filter: { startedBefore: Date }, outcome: { at: Date; error: { code: string; message: string; iteration: number } }): Promise<number>;
+}
+
+export interface IterationRepository {
+  /** Writes one iteration; a second one with the same (turn, iteration number) is a fault. */
+  insert(iteration: IterationRow): Promise<void>;
+  /** A turn's iterations in order. */
+  listByTurn(turnId: string): Promise<StoredIteration[]>;
+}
+
+export interface LearningUpdateRepository {
+  /** The learning history rows a turn wrote, in `seq` order (replay starts each iteration from them). */
+  listByTurn(turnId: string): Promise<LearningUpdateRecord[]>;
+}
+
+export interface EventRepository {
+  /** Up to `limit` of the tenant's events with `seq` > `after`, in `seq` order. */
+  listForTenant(tenantId: string, page: { after: number; limit: number }): Promise<StoredEvent[]>;
+}
+
+/** The repositories of one unit of work: the store itself (each call on its own) or an open transaction. */
+export interface Repositories {
+  tenants: TenantRepository;
+  apiKeys: ApiKeyRepository;
+  capsules: CapsuleRepository;
+  conversations: ConversationRepository;
+  messages: MessageRepository;
+  turns: TurnRepository;
+  iterations: IterationRepository;
+  learningUpdates: LearningUpdateRepository;
+  events: EventRepository;
+  /** The outbox writer of this unit of work. */
+  outbox: Outbox;
+}
+
+/**
+ * Soma's storage as the use cases see it. Calls on the store itself run on their own; calls on the
+ * `tx` of {@link Store.transaction} commit together or not at all. Database faults throw
+ * `SomaError('DATABASE_UNAVAILABLE')` or the driver's error; missing rows are `undefined`, never thrown.
+ */
+export interface Store extends Repositories {
+  /** Runs `work` in one transaction: it commits when `work` resolves and rolls back when it rejects. */
+  transaction<T>(work: (tx: Repositories) => Promise<T>): Promise<T>;
+  /**
+   * The repositories of a transaction another adapter opened on the same database and handed back as
+   * an opaque handle — the in-process brain's learning step (`PublishOptions.persist`), so an
+   * iteration commits in the step's own transaction.
+   */
+  joinTransaction(handle: unknown): Repositories;
+}
