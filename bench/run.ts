@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 
 const steps: { name: string; script: string; needs?: string[] }[] = [
-  { name: 'orchestration overhead per iteration (scripted zero-latency model)', script: 'bench/turn-overhead.ts' },
+  { name: 'orchestration overhead per iteration and per whole turn (scripted zero-latency model)', script: 'bench/turn-overhead.ts' },
   { name: 'embedded cold start and idle memory', script: 'bench/cold-start.ts' },
   { name: 'learning: simulated environment with a known optimum + step latency', script: 'bench/learning.ts' },
   { name: 'brain over HTTP: publish_turn_metrics at 200 req/s', script: 'bench/brain-http.ts' },
