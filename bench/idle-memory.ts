@@ -1,15 +1,17 @@
 /**
  * What the idle memory of `soma serve` (embedded PGlite, no model loaded) is made of: each heavy part
- * measured alone in a fresh Node process (resident memory after two full GCs and a pause), against a
- * baseline of Node with the tsx loader (how `bin/soma.mjs` runs the sources), and the whole server
- * (`createSoma` + listen on a PGlite data folder, as `soma serve` does) with its V8 heap split.
- * Usage: node --import tsx bench/idle-memory.ts
+ * measured alone in a fresh Node process — resident memory after the memory-reducing collection that
+ * `soma serve` runs once idle (`src/entry/cli/idle-heap.ts`) — against a baseline of Node with the
+ * tsx loader (how `bin/soma.mjs` runs the sources), and the whole server (`createSoma` + listen on a
+ * PGlite data folder, as `soma serve` does), compacted and as start-up leaves it.
+ * Usage: node --import tsx bench/idle-memory.ts [--repeats 3] [--only a,b]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { compactHeap } from '../src/entry/cli/idle-heap.js';
 
 const here = fileURLToPath(import.meta.url);
 const repoRoot = path.resolve(path.dirname(here), '..');
@@ -60,6 +62,10 @@ const probes: Record<string, { what: string; run: (dataDir: string) => Promise<u
   kafka: { what: '@platformatic/kafka (relay; only with KAFKA_BROKERS)', run: () => import('@platformatic/kafka') },
   commander: { what: 'commander + cli-progress (CLI)', run: async () => Promise.all([import('commander'), import('cli-progress')]) },
   'soma-modules': { what: 'src/main.ts imported (the whole static import graph), nothing started', run: () => import('../src/main.js') },
+  'server-as-started': {
+    what: 'the same server as start-up leaves it (no collection, 1 s after listen)',
+    run: async (dataDir) => probes.server!.run(dataDir),
+  },
   server: {
     what: 'the server: createSoma on the PGlite data folder + listen (what `soma serve` runs)',
     run: async (dataDir) => {
@@ -89,11 +95,11 @@ const mb = (bytes: number) => Math.round(bytes / 1024 / 102.4) / 10;
 
 async function probe(name: string, dataDir: string): Promise<void> {
   const keep = await probes[name]!.run(dataDir);
-  const gc = (globalThis as { gc?: () => void }).gc!;
-  gc();
-  await new Promise((r) => setTimeout(r, 500));
-  gc();
-  await new Promise((r) => setTimeout(r, 500));
+  await new Promise((r) => setTimeout(r, 1000));
+  if (name !== 'server-as-started') {
+    compactHeap();
+    await new Promise((r) => setTimeout(r, 500));
+  }
   const rollup = readFileSync('/proc/self/smaps_rollup', 'utf8');
   const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(rollup)?.[1] ?? 0) * 1024;
   const m = process.memoryUsage();
@@ -112,7 +118,7 @@ async function probe(name: string, dataDir: string): Promise<void> {
 }
 
 function runProbe(name: string, dataDir: string): ProbeResult {
-  const out = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', here, '--probe', name, dataDir], { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, SOMA_LOG_LEVEL: 'silent' }, timeout: 120_000 });
+  const out = spawnSync(process.execPath, ['--import', 'tsx', here, '--probe', name, dataDir], { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, SOMA_LOG_LEVEL: 'silent' }, timeout: 120_000 });
   const line = out.stdout.trim().split('\n').pop() ?? '';
   if (out.status !== 0 || !line.startsWith('{')) throw new Error(`probe ${name} failed: ${out.stderr.trim().split('\n').slice(-3).join(' / ')}`);
   return JSON.parse(line) as ProbeResult;
@@ -155,6 +161,6 @@ else if (import.meta.url === `file://${process.argv[1]}`) {
   const only = args.includes('--only') ? args[args.indexOf('--only') + 1]!.split(',') : undefined;
   const repeats = args.includes('--repeats') ? Number(args[args.indexOf('--repeats') + 1]) : 3;
   const rows = measureIdleBreakdown({ repeats, ...(only ? { only } : {}) });
-  console.log(`idle memory by part (${repeats} fresh processes each, medians; RSS after two full GCs; cost = RSS above the baseline; load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')})`);
+  console.log(`idle memory by part (${repeats} fresh processes each, medians; RSS after a memory-reducing collection; cost = RSS above the baseline; load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')})`);
   console.table(rows.map(({ probe: name, what, cost_mb, rss_mb, heap_used_mb, external_mb, anon_mb, file_mb }) => ({ probe: name, what, cost_mb, rss_mb, heap_used_mb, external_mb, anon_mb, file_mb })));
 }
