@@ -34,7 +34,8 @@ const deepImportRules = surfaces().map((folder) => ({
   name: 'no-deep-import',
   comment: `${folder}/ is used through its index.ts from outside the folder`,
   severity: 'error',
-  from: { path: '^src/', pathNot: [`^${escapeRegExp(folder)}/`, test] },
+  // src/prestart.ts runs before the server's modules load and must not pull a folder's whole surface in.
+  from: { path: '^src/', pathNot: [`^${escapeRegExp(folder)}/`, test, '^src/prestart\\.ts$'] },
   to: { path: `^${escapeRegExp(folder)}/`, pathNot: `^${escapeRegExp(folder)}/index\\.ts$` },
 }));
 
@@ -80,14 +81,14 @@ module.exports = {
       comment: 'entry points call use cases (app/) and read ports and shared types; adapters come from the composition root',
       severity: 'error',
       from: { path: '^src/entry/', pathNot: test },
-      to: { path: '^src/', pathNot: ['^src/(entry|app|ports|shared)/', '^src/(main|config)\\.ts$'] },
+      to: { path: '^src/', pathNot: ['^src/(entry|app|ports|shared)/', '^src/(main|config|prestart)\\.ts$'] },
     },
     {
       name: 'only-the-cli-starts-the-composition-root',
-      comment: 'src/main.ts and src/config.ts are the composition root; of the entry points only the CLI (the process entry) calls into it',
+      comment: 'src/main.ts, src/prestart.ts and src/config.ts are the composition root; of the entry points only the CLI (the process entry) calls into it',
       severity: 'error',
-      from: { path: '^src/', pathNot: ['^src/entry/cli/', '^src/main\\.ts$', test] },
-      to: { path: '^src/(main|config)\\.ts$' },
+      from: { path: '^src/', pathNot: ['^src/entry/cli/', '^src/(main|prestart)\\.ts$', test] },
+      to: { path: '^src/(main|config|prestart)\\.ts$' },
     },
     {
       name: 'web-is-static',

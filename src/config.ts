@@ -119,6 +119,7 @@ const envSchema = z.object({
   SA01_ENABLE_SINGLE_SHOT: bool('SA01_ENABLE_SINGLE_SHOT', false),
   SA01_RLM_MAX_ITERATIONS: int('SA01_RLM_MAX_ITERATIONS', 1, 10),
   SA01_RLM_CONVERGENCE_THRESHOLD: fraction('SA01_RLM_CONVERGENCE_THRESHOLD'),
+  SOMA_MODEL_PRELOAD: bool('SOMA_MODEL_PRELOAD', false),
 });
 
 /** Validated configuration of a Soma process (SPEC §8). */
@@ -143,6 +144,7 @@ export interface Config {
   contextTokens: number;
   maxOutputTokens: number;
   otlpEndpoint?: string;
+  modelPreload: boolean;
   rlm: {
     enabled: boolean;
     singleShot: boolean;
@@ -188,6 +190,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     contextTokens: e.SOMA_CONTEXT_TOKENS ?? 8_192,
     maxOutputTokens: e.SOMA_MAX_OUTPUT_TOKENS ?? 1_024,
     otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
+    modelPreload: e.SOMA_MODEL_PRELOAD,
     rlm: {
       enabled: e.SA01_ENABLE_RLM,
       singleShot: e.SA01_ENABLE_SINGLE_SHOT,

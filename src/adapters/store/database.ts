@@ -1,8 +1,4 @@
-import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
-import { promisify } from 'node:util';
 import path from 'node:path';
-import { packageRoot } from '../../shared/package-root.js';
 import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
@@ -13,6 +9,7 @@ import { migrate as migrateNodePg } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
 import { SomaError } from '../../shared/errors.js';
 import * as schema from './schema.js';
+import { ensurePgliteCluster, migrationsFolder, pgliteSettings } from './pglite-cluster.js';
 
 export type Schema = typeof schema;
 /** A Drizzle database over either driver: SQL is written once against this type. */
@@ -33,13 +30,6 @@ export interface Database {
   close(): Promise<void>;
 }
 
-/**
- * Memory settings of the embedded database: PostgreSQL's server defaults (128 MB shared buffers)
- * would triple the resident memory of an idle Soma; an embedded single-user database needs far less.
- */
-const pgliteSettings = ['shared_buffers = 16MB', 'work_mem = 4MB', 'maintenance_work_mem = 16MB', 'temp_buffers = 4MB', 'wal_buffers = 1MB'];
-
-const migrationsFolder = path.join(packageRoot(import.meta.url), 'migrations');
 const MIGRATION_LOCK = 727_001;
 
 export interface OpenDatabaseOptions {
@@ -62,24 +52,10 @@ export async function openDatabase({ databaseUrl, dataDir = 'memory://', maxConn
   return openPglite(dataDir);
 }
 
-/**
- * Creates a new PGlite cluster in a short-lived child process. initdb needs several hundred MB of
- * WebAssembly memory that a process can never give back; doing it in a child keeps the server's
- * resident memory at what serving needs.
- */
-async function initPgliteCluster(dataDir: string): Promise<void> {
-  const module = import.meta.resolve('@electric-sql/pglite');
-  const script = `const { PGlite } = await import(${JSON.stringify(module)}); const db = await PGlite.create({ dataDir: process.argv[1], postgresqlconf: ${JSON.stringify(pgliteSettings)} }); await db.close();`;
-  await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script, dataDir], { timeout: 120_000 });
-}
-
 async function openPglite(dataDir: string): Promise<Database> {
   let client: PGlite;
   try {
-    if (!dataDir.startsWith('memory://')) {
-      mkdirSync(dataDir, { recursive: true });
-      if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await initPgliteCluster(dataDir);
-    }
+    if (!dataDir.startsWith('memory://')) await ensurePgliteCluster(dataDir);
     client = await PGlite.create({ dataDir, postgresqlconf: pgliteSettings });
   } catch (cause) {
     throw new SomaError('DATABASE_UNAVAILABLE', `cannot open the embedded database at ${dataDir}: ${(cause as Error).message}`, { cause });

@@ -56,15 +56,20 @@ program
     const cfg = config({ PORT: options.port, HOST: options.host });
     await guarded(async () => {
       const started = performance.now();
+      // A new embedded database is created (in a child process) while the server's modules load.
+      if (!cfg.databaseUrl) (await import('../../prestart.js')).prepareEmbeddedDatabase(cfg);
       if (options.pull && cfg.model.startsWith('local:')) await (await import('./model-commands.js')).ensureLocalModel(cfg, fail);
       const { createSoma } = await import('../../main.js');
       const soma = await createSoma({ config: cfg });
       const bootstrapKey = await bootstrapEmbeddedTenant(soma, cfg);
       const stopRelay = cfg.kafkaBrokers ? await soma.startRelay() : undefined;
-      const { port } = await soma.listen();
+      const { server, port } = await soma.listen();
       soma.logger.info({ port, driver: soma.database.driver, model: cfg.model, ready_ms: Math.round(performance.now() - started) }, `soma listening on http://localhost:${port}`);
-      if (cfg.model.startsWith('local:')) {
-        // Load the local model in the background: the API is ready before the weights are.
+      const { compactWhenIdle } = await import('./idle-heap.js');
+      const stopCompacting = compactWhenIdle(server as import('node:http').Server, { onCompact: (info) => soma.logger.info(info, 'idle: heap compacted') });
+      if (cfg.model.startsWith('local:') && cfg.modelPreload) {
+        // SOMA_MODEL_PRELOAD=true: load the local model now, in the background (the API is ready before
+        // the weights are). Otherwise it loads on the first turn that uses it, so an idle server holds no model.
         const model = soma.ctx.models.get(cfg.model);
         const loading = performance.now();
         void model.warmUp?.().then(
@@ -75,6 +80,7 @@ program
       if (bootstrapKey) process.stderr.write(`soma: created tenant "default"; its API key is in ${apiKeyFile(cfg)}\n`);
       onShutdown(async () => {
         soma.logger.info('shutting down');
+        stopCompacting();
         await stopRelay?.();
         await soma.close();
       });
