@@ -75,6 +75,8 @@ program
       if (bootstrapKey) process.stderr.write(`soma: created tenant "default"; its API key is in ${apiKeyFile(cfg)}\n`);
       onShutdown(async () => {
         soma.logger.info('shutting down');
+        // Drain first (running turns finish or close with their best draft), then relay what they wrote.
+        await soma.drain();
         await stopRelay?.();
         await soma.close();
       });
