@@ -51,9 +51,9 @@ export interface Soma {
   /** Starts relaying the outbox to Kafka (`KAFKA_BROKERS`) in this process; resolves to its stop function. */
   startRelay(): Promise<() => Promise<void>>;
   /**
-   * Graceful drain (SIGTERM, SPEC §13.4): `/readyz` answers 503 at once, the listener stops accepting
-   * and no new turn starts; running turns get `SOMA_SHUTDOWN_GRACE_MS` to finish, then close with
-   * their best draft (`interrupted`). Call `close()` after it.
+   * Graceful drain (SIGTERM, SPEC §13.4): `/readyz` answers 503 at once and no new turn starts (503
+   * `NOT_READY`); running turns get `SOMA_SHUTDOWN_GRACE_MS` to finish, then close with their best
+   * draft (`interrupted`); then the listener stops accepting. Call `close()` after it.
    */
   drain(): Promise<void>;
   close(): Promise<void>;
@@ -193,13 +193,14 @@ export async function createSoma({ config, clock = systemClock, logger, models, 
       drain: async () => {
         const running = live.size;
         log.info({ running, grace_ms: config.shutdownGraceMs }, 'draining: no new turns; running turns get the grace period to finish');
-        const closing = live.drain({ graceMs: config.shutdownGraceMs, closeMs: 10_000, reason: () => new InterruptedError('the server is shutting down') });
+        // The listener stays open during the grace: /readyz says 503, new turns are refused with 503,
+        // and clients of running turns can still reattach to their streams.
+        const stopped = await live.drain({ graceMs: config.shutdownGraceMs, closeMs: 10_000, reason: () => new InterruptedError('the server is shutting down') });
+        if (stopped > 0) log.warn({ stopped }, 'turns still running after the grace period were closed with their best draft');
         for (const server of servers) {
           server.close();
           (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
         }
-        const stopped = await closing;
-        if (stopped > 0) log.warn({ stopped }, 'turns still running after the grace period were closed with their best draft');
       },
       startRelay: async () => {
         const publisher = createKafkaPublisher({ brokers: config.kafkaBrokers ?? [] });
