@@ -142,8 +142,8 @@ export async function finishTurnDurably(
   for (let attempt = 0; ; attempt++) {
     try {
       const completion = await finishTurn(ctx, close, events);
+      ctx.health.report('database', true);
       if (attempt > 0) {
-        ctx.health.report('database', true);
         ctx.logger.info({ turn_id: close.owner.turnId, attempts: attempt + 1 }, 'the database is back; the turn is closed');
       }
       return completion;
