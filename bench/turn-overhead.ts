@@ -17,7 +17,7 @@ import { createSoma } from '../src/main.js';
 import { openDatabase } from '../src/adapters/store/index.js';
 import { createTenant } from '../src/app/tenancy.js';
 import { createCapsule } from '../src/app/capsules/index.js';
-import { unwrap } from './support/unwrap.js';
+import { completed, unwrap } from './support/unwrap.js';
 import { createConversation } from '../src/app/conversations.js';
 import { sendMessage } from '../src/app/send-message/index.js';
 import { benchScript, ITERATIONS_PER_TURN } from './peer/soma.js';
@@ -62,7 +62,7 @@ export async function measureTurnOverhead({ databaseUrl, turns = 100, warmup = 1
     const record = i >= warmup;
     let iterationStart = 0;
     const t0 = performance.now();
-    const done = unwrap(await sendMessage(soma.ctx, {
+    const done = completed(unwrap(await sendMessage(soma.ctx, {
       caller,
       conversationId: conversation.id,
       content: `question #${i}`,
@@ -70,7 +70,7 @@ export async function measureTurnOverhead({ databaseUrl, turns = 100, warmup = 1
         if (event.event === 'iteration.started') iterationStart = performance.now();
         else if (event.event === 'iteration.completed' && record) iterationSamples.push(performance.now() - iterationStart);
       },
-    }));
+    })));
     if (record) turnSamples.push(performance.now() - t0);
     if (done.iterations !== ITERATIONS_PER_TURN) throw new Error(`a bench turn did ${done.iterations} iterations (${done.exit_reason})`);
   }

@@ -115,6 +115,10 @@ const envSchema = z.object({
   SOMA_CONTEXT_TOKENS: int('SOMA_CONTEXT_TOKENS', 512, 2_000_000),
   SOMA_MAX_OUTPUT_TOKENS: int('SOMA_MAX_OUTPUT_TOKENS', 16, 200_000),
   OTEL_EXPORTER_OTLP_ENDPOINT: url('OTEL_EXPORTER_OTLP_ENDPOINT', ['http:', 'https:']),
+  SOMA_SHUTDOWN_GRACE_MS: int('SOMA_SHUTDOWN_GRACE_MS', 0, 3_600_000),
+  SOMA_OUTBOX_RETENTION_DAYS: int('SOMA_OUTBOX_RETENTION_DAYS', 1, 36_500),
+  SOMA_SSE_PING_MS: int('SOMA_SSE_PING_MS', 100, 600_000),
+  SOMA_SWEEP_INTERVAL_MS: int('SOMA_SWEEP_INTERVAL_MS', 100, 3_600_000),
   SA01_ENABLE_RLM: bool('SA01_ENABLE_RLM', true),
   SA01_ENABLE_SINGLE_SHOT: bool('SA01_ENABLE_SINGLE_SHOT', false),
   SA01_RLM_MAX_ITERATIONS: int('SA01_RLM_MAX_ITERATIONS', 1, 10),
@@ -145,6 +149,14 @@ export interface Config {
   maxOutputTokens: number;
   otlpEndpoint?: string;
   modelPreload: boolean;
+  /** SIGTERM: how long running turns get to finish before they are closed with their best draft. */
+  shutdownGraceMs: number;
+  /** Published outbox rows older than this are deleted (all rows when no Kafka is configured). */
+  outboxRetentionDays: number;
+  /** `: ping` interval of a quiet SSE stream. */
+  ssePingMs: number;
+  /** Period of the upkeep sweep (crashed turns, timed-out approvals); default min(60 s, turn deadline + 10 s). */
+  sweepIntervalMs?: number;
   rlm: {
     enabled: boolean;
     singleShot: boolean;
@@ -191,6 +203,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxOutputTokens: e.SOMA_MAX_OUTPUT_TOKENS ?? 1_024,
     otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
     modelPreload: e.SOMA_MODEL_PRELOAD,
+    shutdownGraceMs: e.SOMA_SHUTDOWN_GRACE_MS ?? 30_000,
+    outboxRetentionDays: e.SOMA_OUTBOX_RETENTION_DAYS ?? 7,
+    ssePingMs: e.SOMA_SSE_PING_MS ?? 15_000,
+    sweepIntervalMs: e.SOMA_SWEEP_INTERVAL_MS,
     rlm: {
       enabled: e.SA01_ENABLE_RLM,
       singleShot: e.SA01_ENABLE_SINGLE_SHOT,

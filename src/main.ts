@@ -4,6 +4,7 @@
  * adapters only through the functions exported here.
  */
 import path from 'node:path';
+import { sql } from 'drizzle-orm';
 import { serve, type ServerType } from '@hono/node-server';
 import { pino, type Logger as PinoLogger } from 'pino';
 import { createHttpBrain, createLocalBrain } from './adapters/brain/index.js';
@@ -12,7 +13,8 @@ import { createMetrics, type Metrics } from './adapters/metrics/index.js';
 import { createModelFactory } from './adapters/model/model-factory.js';
 import { countTiktokens } from './adapters/model/tiktoken-counter.js';
 import { createOpaHttpPolicy, createOpaWasmPolicy } from './adapters/policy/index.js';
-import { createKafkaPublisher, createOutboxRelay, THIRTY_DAYS_MS } from './adapters/relay/index.js';
+import { createKafkaPublisher, createOutboxRelay, probeKafka, THIRTY_DAYS_MS } from './adapters/relay/index.js';
+import { probeHttp } from './adapters/probes/index.js';
 import { createDrizzleStore, openConfiguredDatabase, type Database } from './adapters/store/index.js';
 import { builtinToolNames, createBuiltinTool, createToolRunner } from './adapters/tools/index.js';
 import { listLocalModels } from './adapters/model/local-catalogue.js';
@@ -20,7 +22,9 @@ import { readCatalogue, type CatalogueTool } from './app/catalogue.js';
 import type { AppContext, StoreContext } from './app/context.js';
 import { CHAT_EVENTS_TOPIC } from './app/events.js';
 import { authenticate } from './app/tenancy.js';
-import { recoverInterruptedTurns } from './app/send-message/index.js';
+import { LiveTurns } from './app/live-turns.js';
+import { InterruptedError } from './app/turn/index.js';
+import { pruneOutbox, sweepTurns } from './app/upkeep.js';
 import type { Config } from './config.js';
 import { HealthMonitor } from './core/health/index.js';
 import { createBrainServerApp, createHttpApp } from './entry/http/index.js';
@@ -46,6 +50,12 @@ export interface Soma {
   listen(options?: { port?: number; host?: string }): Promise<{ server: ServerType; port: number }>;
   /** Starts relaying the outbox to Kafka (`KAFKA_BROKERS`) in this process; resolves to its stop function. */
   startRelay(): Promise<() => Promise<void>>;
+  /**
+   * Graceful drain (SIGTERM, SPEC §13.4): `/readyz` answers 503 at once and no new turn starts (503
+   * `NOT_READY`); running turns get `SOMA_SHUTDOWN_GRACE_MS` to finish, then close with their best
+   * draft (`interrupted`); then the listener stops accepting. Call `close()` after it.
+   */
+  drain(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -75,6 +85,7 @@ export async function createSoma({ config, clock = systemClock, logger, models, 
       closers.push(() => tracing.shutdown());
     }
     const metrics = createMetrics({ defaultMetrics: true });
+    const live = new LiveTurns();
     const health = new HealthMonitor();
     health.report('database', true);
 
@@ -101,6 +112,7 @@ export async function createSoma({ config, clock = systemClock, logger, models, 
       health,
       metrics,
       logger: log,
+      live,
       settings: {
         defaultModel: config.model,
         rlm: config.rlm,
@@ -109,33 +121,63 @@ export async function createSoma({ config, clock = systemClock, logger, models, 
         contextTokens: config.contextTokens,
         maxOutputTokens: config.maxOutputTokens,
         brainTimeoutMs: config.brainTimeoutMs,
+        ssePingMs: config.ssePingMs,
+        streamPollMs: 250,
       },
     };
 
-    // Turns a dead process left running. On the embedded database nobody else can be running them;
-    // on PostgreSQL other servers may be, but no live turn outlasts its deadline (the loop aborts
-    // there), so a running turn older than deadline + grace belongs to a process that died.
+    // Turns a dead process left running are closed with their best committed draft. On the embedded
+    // database nobody else can be running them; on PostgreSQL other servers may be, but no run of a
+    // turn outlasts its deadline (the loop aborts there), so a turn whose current run began more than
+    // deadline + 10 s ago belongs to a process that died. The same sweep settles timed-out approvals.
     const sweep = async (olderThanMs: number) => {
-      const recovered = await recoverInterruptedTurns(ctx, { olderThanMs });
-      if (recovered > 0) log.warn({ recovered }, 'marked turns left running by a stopped process as interrupted');
+      const { recovered, expired } = await sweepTurns(ctx, { olderThanMs });
+      if (recovered > 0) log.warn({ recovered }, 'closed turns left running by a stopped process with their best committed draft');
+      if (expired > 0) log.info({ expired }, 'approvals timed out (treated as denied)');
     };
     const staleAfterMs = config.turnDeadlineMs + 10_000;
     await sweep(database.driver === 'pglite' && !given ? -1 : staleAfterMs);
-    const sweeper = setInterval(() => void sweep(staleAfterMs).catch((err) => log.warn({ err }, 'interrupted-turn sweep failed')), Math.min(60_000, staleAfterMs));
-    sweeper.unref();
-    closers.unshift(async () => clearInterval(sweeper));
+    const every = (ms: number, work: () => Promise<unknown>, what: string) => {
+      const timer = setInterval(() => void work().catch((err) => log.warn({ err }, `${what} failed`)), ms);
+      timer.unref();
+      closers.unshift(async () => clearInterval(timer));
+    };
+    every(config.sweepIntervalMs ?? Math.min(60_000, staleAfterMs), () => sweep(staleAfterMs), 'the turn sweep');
+    // Outbox retention: published rows (every row when no Kafka is configured) older than the
+    // retention are deleted in batches, at start and hourly. Iterations, turns, messages and memories
+    // are the product's record (trace, replay, rollback) and are not deleted here.
+    const prune = async () => {
+      const deleted = await pruneOutbox(ctx, { retentionDays: config.outboxRetentionDays, relayed: config.kafkaBrokers !== undefined });
+      if (deleted > 0) {
+        log.info({ deleted }, 'deleted outbox rows past their retention');
+        if (database.driver === 'pglite') await database.query(sql`VACUUM ANALYZE outbox_messages`);
+      }
+    };
+    void prune().catch((err) => log.warn({ err }, 'outbox retention failed'));
+    every(3_600_000, prune, 'outbox retention');
+    // The outbox_pending gauge, with or without a relay in this process.
+    const refreshPending = async () => metrics.setPending(await ctx.store.events.countPending());
+    void refreshPending().catch(() => undefined);
+    every(5_000, refreshPending, 'refreshing outbox_pending');
+
+    const readiness: Record<string, () => Promise<unknown>> = { database: () => database.ping() };
+    const { kafkaBrokers, opaUrl, brainUrl } = config;
+    if (kafkaBrokers) readiness.kafka = () => probeKafka(kafkaBrokers);
+    if (opaUrl) readiness.opa = () => probeHttp(`${opaUrl.replace(/\/+$/, '')}/health`);
+    if (brainUrl) readiness.brain = () => probeHttp(`${brainUrl.replace(/\/+$/, '')}/readyz`);
 
     const catalogueTools = builtinCatalogueTools(clock);
     const app = createHttpApp({
       ctx,
       adminToken: config.adminToken,
       metricsRegistry: metrics.registry,
-      readiness: { database: () => database.ping() },
+      readiness,
       serveBrain: !config.brainUrl,
       catalogue: () => readCatalogue({ tools: catalogueTools, defaultModel: config.model, localModels: listLocalModels(config.modelsDir), models: modelFactory, allowScriptedModels: scriptedModelsAllowed(config) }),
       studio: { apiKeyFile: embeddedApiKeyFile(config) },
     });
 
+    const servers: ServerType[] = [];
     return {
       config,
       ctx,
@@ -143,7 +185,23 @@ export async function createSoma({ config, clock = systemClock, logger, models, 
       database,
       metrics,
       logger: log,
-      listen: (options) => listenOn(app, { port: options?.port ?? config.port, host: options?.host ?? config.host }, closers),
+      listen: async (options) => {
+        const listening = await listenOn(app, { port: options?.port ?? config.port, host: options?.host ?? config.host }, closers);
+        servers.push(listening.server);
+        return listening;
+      },
+      drain: async () => {
+        const running = live.size;
+        log.info({ running, grace_ms: config.shutdownGraceMs }, 'draining: no new turns; running turns get the grace period to finish');
+        // The listener stays open during the grace: /readyz says 503, new turns are refused with 503,
+        // and clients of running turns can still reattach to their streams.
+        const stopped = await live.drain({ graceMs: config.shutdownGraceMs, closeMs: 10_000, reason: () => new InterruptedError('the server is shutting down') });
+        if (stopped > 0) log.warn({ stopped }, 'turns still running after the grace period were closed with their best draft');
+        for (const server of servers) {
+          server.close();
+          (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+        }
+      },
       startRelay: async () => {
         const publisher = createKafkaPublisher({ brokers: config.kafkaBrokers ?? [] });
         try {

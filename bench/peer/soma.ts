@@ -17,7 +17,7 @@ import { createSoma, type Soma } from '../../src/main.js';
 import { createTenant } from '../../src/app/tenancy.js';
 import type { Caller } from '../../src/app/context.js';
 import { createCapsule } from '../../src/app/capsules/index.js';
-import { unwrap } from '../support/unwrap.js';
+import { completed, unwrap } from '../support/unwrap.js';
 import { createConversation } from '../../src/app/conversations.js';
 import { sendMessage, type TurnEvent } from '../../src/app/send-message/index.js';
 import type { Run } from './stats.js';
@@ -145,7 +145,7 @@ export async function runSoma(bench: SomaBench, { conc, turns, warmup, capsulePe
           if (id === undefined) return;
           const marks = phases && record ? new PhaseMarks() : undefined;
           const t0 = performance.now();
-          const done = unwrap(await sendMessage(soma.ctx, { caller, conversationId: id, content: `question #${question++}`, ...(marks ? { onEvent: marks.onEvent } : {}) }));
+          const done = completed(unwrap(await sendMessage(soma.ctx, { caller, conversationId: id, content: `question #${question++}`, ...(marks ? { onEvent: marks.onEvent } : {}) })));
           const t1 = performance.now();
           if (done.iterations !== ITERATIONS_PER_TURN || done.exit_reason !== 'converged') throw new Error(`bad turn: ${done.iterations} iterations, exit ${done.exit_reason}`);
           if (record) latencies.push(t1 - t0);

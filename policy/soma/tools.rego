@@ -3,8 +3,12 @@
 # Input: {action: "tool.execute", tenant, capsule: {id, tools, tool_policy}, user, tool, args, iteration}
 #   capsule.tools                     the capsule's enabled tools
 #   capsule.tool_policy.denied        tools never allowed
-#   capsule.tool_policy.approval_required  tools allowed only once listed in ...approved
+#   capsule.tool_policy.approval_required  tools allowed only once approved: listed in ...approved,
+#                                     or this call approved by a person (input.approval.approved)
 #   capsule.tool_policy.approved      tools an operator approved
+#   approval                          {approved, by?}: a person's approval of this call (SPEC §13.4).
+#                                     It only lifts the approval requirement: a denied, disabled or
+#                                     unknown tool stays denied.
 #
 # Default deny: anything not matched below is refused. `reason` says why.
 package soma.tools
@@ -27,7 +31,10 @@ denied if input.tool in object.get(tool_policy, "denied", [])
 awaiting_approval if {
 	input.tool in object.get(tool_policy, "approval_required", [])
 	not input.tool in object.get(tool_policy, "approved", [])
+	not approved_by_a_person
 }
+
+approved_by_a_person if object.get(object.get(input, "approval", {}), "approved", false) == true
 
 reason := "allowed" if {
 	allow

@@ -5,6 +5,7 @@ import type { IdSource } from '../ports/id-source.js';
 import type { ModelFactory } from '../ports/model-factory.js';
 import type { Store } from '../ports/store.js';
 import type { ToolRunner } from '../ports/tools.js';
+import type { LiveTurns } from './live-turns.js';
 
 /** What use cases need from the metrics adapter. */
 export interface TurnMetricsSink {
@@ -42,6 +43,8 @@ export interface AppContext {
   health: HealthMonitor;
   metrics: TurnMetricsSink;
   logger: Logger;
+  /** The turns this process is running (live streams, drain). */
+  live: LiveTurns;
   settings: {
     defaultModel: string;
     rlm: { enabled: boolean; singleShot: boolean; maxIterations?: number; convergenceThreshold?: number };
@@ -50,6 +53,10 @@ export interface AppContext {
     contextTokens: number;
     maxOutputTokens: number;
     brainTimeoutMs: number;
+    /** Interval of the `: ping` comment on a quiet SSE stream (SPEC §13.4: 15 s). */
+    ssePingMs: number;
+    /** How often a stream following a turn another process runs looks for its new events. */
+    streamPollMs: number;
   };
 }
 

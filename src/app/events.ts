@@ -19,14 +19,17 @@ export interface NewEvent {
    */
   iteration?: number;
   subject?: string;
+  /** For an event a turn can emit again when it runs again (its close after a resume): which run (1 for the first resume). */
+  run?: number;
   payload: Record<string, unknown>;
   /** When the recorded change happened; default the clock's now. */
   occurredAt?: Date;
 }
 
 /** Deterministic idempotency key: `<event_type>:<turn_id>:<iteration>` (SPEC §7), or `<event_type>:<subject>`. */
-export function idempotencyKeyOf(event: Pick<NewEvent, 'eventType' | 'turnId' | 'iteration' | 'subject'>): string {
-  if (event.turnId) return `${event.eventType}:${event.turnId}:${event.iteration ?? '-'}`;
+export function idempotencyKeyOf(event: Pick<NewEvent, 'eventType' | 'turnId' | 'iteration' | 'subject' | 'run'>): string {
+  if (event.turnId && event.subject) return `${event.eventType}:${event.turnId}:${event.subject}`;
+  if (event.turnId) return `${event.eventType}:${event.turnId}:${event.iteration ?? '-'}${event.run ? `:r${event.run}` : ''}`;
   if (event.subject) return `${event.eventType}:${event.subject}`;
   throw new Error(`event ${event.eventType} needs a turn id or a subject for its idempotency key`);
 }
@@ -51,6 +54,7 @@ export async function recordEvent(tx: { outbox: Outbox }, { ids, clock }: { ids:
   await tx.outbox.append({
     id: envelope.event_id,
     tenantId: event.tenantId,
+    ...(event.turnId ? { turnId: event.turnId } : {}),
     idempotencyKey,
     topic: CHAT_EVENTS_TOPIC,
     partitionKey: event.tenantId,

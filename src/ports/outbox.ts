@@ -3,6 +3,9 @@ export type EventType =
   | 'chat.turn_started'
   | 'chat.iteration_completed'
   | 'chat.turn_complete'
+  | 'chat.approval_requested'
+  | 'chat.approval_decided'
+  | 'chat.turn_resumed'
   | 'learning.rolled_back'
   | 'learning.reset'
   | 'capsule.created'
@@ -26,6 +29,8 @@ export interface OutboxMessage {
   /** Equals `payload.event_id`. */
   id: string;
   tenantId: string;
+  /** The turn the event belongs to, if any: the relay publishes one turn's events in order. */
+  turnId?: string;
   /** Deterministic key (`<event_type>:<turn_id>:<iteration>` or `<event_type>:<subject>`); unique in the outbox. */
   idempotencyKey: string;
   /** Kafka topic. */

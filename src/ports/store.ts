@@ -122,7 +122,28 @@ export interface MessageRecord {
 export type NewMessage = Pick<MessageRecord, 'id' | 'conversationId' | 'turnId' | 'role' | 'content' | 'createdAt'> &
   Partial<Pick<MessageRecord, 'tokenCount' | 'model' | 'latencyMs' | 'metadata'>>;
 
-export type TurnStatus = 'running' | 'completed' | 'failed' | 'interrupted';
+export type TurnStatus = 'running' | 'awaiting_approval' | 'completed' | 'failed' | 'interrupted';
+
+/** A turn that no process runs any more and that nobody waits for: closed (possibly resumable). */
+export const closedTurnStatuses: readonly TurnStatus[] = ['completed', 'failed', 'interrupted'];
+
+/**
+ * Consecutive SSE events of a turn stored in one write (`id`s `first … last`, SPEC §13.4): the
+ * turn's start and each close are stored with the turn row, each iteration's with its iteration.
+ */
+export interface StreamEventBatch {
+  first: number;
+  last: number;
+  /** `[event, data]` of ids `first`, `first + 1`, … */
+  events: [string, unknown][];
+}
+
+/** One stored SSE event of a turn. */
+export interface StoredStreamEvent {
+  id: number;
+  event: string;
+  data: unknown;
+}
 
 /** A turn (SPEC §2 `turns`): one user message and the iterations that answered it. */
 export interface TurnRecord {
@@ -145,12 +166,48 @@ export interface TurnRecord {
   error: { code: string; message: string; iteration?: number } | null;
   startedAt: Date;
   completedAt: Date | null;
+  /** When the current run began (the start, or the last resumption). */
+  runStartedAt: Date;
+  /** How many times the turn was resumed after it had been closed. */
+  resumes: number;
 }
 
-export type NewTurn = Omit<TurnRecord, 'status' | 'exitReason' | 'iterations' | 'convergenceScore' | 'error' | 'completedAt'>;
+export type NewTurn = Omit<TurnRecord, 'status' | 'exitReason' | 'iterations' | 'convergenceScore' | 'error' | 'completedAt' | 'runStartedAt' | 'resumes'> & {
+  /** The `turn.started` event, stored with the turn. */
+  streamEvents: StreamEventBatch;
+};
 
 /** How a turn ended. */
-export type TurnOutcome = Pick<TurnRecord, 'status' | 'exitReason' | 'iterations' | 'convergenceScore' | 'error'> & { completedAt: Date };
+export type TurnOutcome = Pick<TurnRecord, 'status' | 'exitReason' | 'iterations' | 'convergenceScore' | 'error'> & {
+  completedAt: Date;
+  /** The SSE events of the close (and any the turn emitted since its last stored write). */
+  streamEvents?: StreamEventBatch;
+};
+
+export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired';
+
+/** A tool call waiting for a person's decision, or decided (SPEC §13.4 approvals). */
+export interface ApprovalRecord {
+  id: string;
+  turnId: string;
+  tenantId: string;
+  conversationId: string;
+  capsuleId: string;
+  iterationNumber: number;
+  callId: string;
+  tool: string;
+  args: unknown;
+  status: ApprovalStatus;
+  reason: string | null;
+  decidedBy: string | null;
+  requestedAt: Date;
+  expiresAt: Date;
+  decidedAt: Date | null;
+  /** The call's outcome once the decision was applied (what the model saw; what replay plays back). */
+  outcome: ToolOutcome | null;
+}
+
+export type NewApproval = Omit<ApprovalRecord, 'status' | 'reason' | 'decidedBy' | 'decidedAt' | 'outcome'>;
 
 /** One stored iteration of a turn (SPEC §2 `rlm_iterations`). */
 export interface IterationRow {
@@ -179,6 +236,8 @@ export interface IterationRow {
   metadata: unknown;
   startedAt: Date;
   completedAt: Date;
+  /** The SSE events emitted since the turn's previous write, stored with the iteration. */
+  streamEvents?: StreamEventBatch;
 }
 
 /** A stored iteration with the time it was written. */
@@ -199,7 +258,7 @@ export interface LearningUpdateRecord {
 
 /** An outbox row as `/v1/events` serves it: the envelope with its delivery state. */
 export interface StoredEvent {
-  /** Commit-order cursor of the outbox. */
+  /** The event's position in the log: given after commit, in commit order (the `/v1/events` cursor). */
   seq: number;
   payload: EventEnvelope;
   status: 'pending' | 'published' | 'dead';
@@ -265,8 +324,13 @@ export interface ConversationRepository {
 
 export interface MessageRepository {
   insert(message: NewMessage): Promise<void>;
-  /** The last `limit` user and assistant messages of a conversation, oldest first (the turn's history). */
-  recentHistory(conversationId: string, limit: number): Promise<Pick<MessageRecord, 'role' | 'content'>[]>;
+  /**
+   * The last `limit` user and assistant messages of a conversation, oldest first (the turn's
+   * history); with `before`, only messages created before it (a resumed turn's history).
+   */
+  recentHistory(conversationId: string, limit: number, before?: Date): Promise<Pick<MessageRecord, 'role' | 'content'>[]>;
+  /** Replaces the answer of a turn (a resumed turn's close); false when the turn has none yet. */
+  replaceAnswer(turnId: string, answer: Pick<MessageRecord, 'content' | 'tokenCount' | 'model' | 'latencyMs' | 'metadata' | 'createdAt'>): Promise<boolean>;
   /** Every message of a conversation in order. */
   listByConversation(conversationId: string): Promise<MessageRecord[]>;
   /** The messages of one turn in order. */
@@ -276,8 +340,18 @@ export interface MessageRepository {
 export interface TurnRepository {
   /** Writes a turn as `running`. */
   insert(turn: NewTurn): Promise<void>;
-  /** Closes a turn. */
-  finish(id: string, outcome: TurnOutcome): Promise<void>;
+  /**
+   * Closes a turn that is still `running` (appending `outcome.streamEvents`); false — and nothing
+   * written — when it is not running any more (another process closed it).
+   */
+  finish(id: string, outcome: TurnOutcome): Promise<boolean>;
+  /** Moves a turn from one status to another (`awaiting_approval` ↔ `running`); false when it was not in `from`. */
+  setStatus(id: string, { from, to, at }: { from: TurnStatus; to: TurnStatus; at: Date }): Promise<boolean>;
+  /**
+   * Reopens a closed turn (`interrupted` or `failed`) for a new run: status `running`, its close
+   * cleared, `resumes` + 1. Returns the turn as reopened; undefined when it was not resumable.
+   */
+  reopen(id: string, at: Date): Promise<TurnRecord | undefined>;
   /** Any tenant's turn by id (replay from the CLI); undefined when unknown. */
   find(id: string): Promise<TurnRecord | undefined>;
   /** The tenant's turn; undefined for an unknown id or another tenant's. */
@@ -288,11 +362,8 @@ export interface TurnRepository {
   listByConversation(conversationId: string, page: { limit: number; after?: KeysetPosition }): Promise<TurnRecord[]>;
   /** Ids of the turns that are not running, oldest first, of one conversation and/or started since a time. */
   listFinishedIds(filter: { conversationId?: string; since?: Date }): Promise<string[]>;
-  /**
-   * Marks every turn still `running` that started before `startedBefore` as `interrupted` with
-   * `error` (its iteration count set from its stored iterations); returns how many.
-   */
-  markInterrupted(filter: { startedBefore: Date }, outcome: { at: Date; error: { code: string; message: string; iteration: number } }): Promise<number>;
+  /** Ids of turns still `running` whose current run began before `runStartedBefore` (the crash sweep's candidates), oldest first. */
+  listStale(runStartedBefore: Date, limit: number): Promise<string[]>;
 }
 
 export interface IterationRepository {
@@ -300,6 +371,44 @@ export interface IterationRepository {
   insert(iteration: IterationRow): Promise<void>;
   /** A turn's iterations in order. */
   listByTurn(turnId: string): Promise<StoredIteration[]>;
+  /**
+   * Records on a turn's last iteration the reason the turn ended when the loop's own decision there
+   * was `continue` (cancelled, error, interrupted…); the decision is kept in `metadata.decided`.
+   */
+  markLastExit(turnId: string, iterationNumber: number, exitReason: string): Promise<void>;
+  /** Undoes {@link markLastExit} on a turn that runs again (its last iteration continues). */
+  restoreLastExit(turnId: string): Promise<void>;
+}
+
+export interface StreamEventRepository {
+  /** The turn's stored SSE events with `id` > `after` (and ≤ `through` when given), in order. */
+  list(turnId: string, range: { after: number; through?: number }): Promise<StoredStreamEvent[]>;
+  /** The highest stored event id of the turn (0 when none). */
+  lastId(turnId: string): Promise<number>;
+}
+
+export interface ApprovalRepository {
+  /** Writes the approvals of one pause. */
+  insertMany(approvals: NewApproval[]): Promise<void>;
+  /** The approval of one call of a turn. */
+  find(turnId: string, callId: string): Promise<ApprovalRecord | undefined>;
+  /** Every approval of a turn, by iteration then request order. */
+  listByTurn(turnId: string): Promise<ApprovalRecord[]>;
+  /**
+   * Decides a `pending` approval; undefined (nothing written) when it is not pending any more.
+   */
+  decide(turnId: string, callId: string, decision: { status: 'approved' | 'denied' | 'expired'; reason: string | null; decidedBy: string | null; at: Date }): Promise<ApprovalRecord | undefined>;
+  /** Stores the outcome a decided call produced. */
+  setOutcome(turnId: string, callId: string, outcome: ToolOutcome): Promise<void>;
+  /** How many approvals of the turn are still pending. */
+  countPending(turnId: string): Promise<number>;
+  /** Pending approvals whose time ran out at `now` (oldest first). */
+  listExpired(now: Date, limit: number): Promise<ApprovalRecord[]>;
+  /**
+   * Approvals of the tenant's conversations `userId` takes part in (any role), newest first, of one
+   * status or all; `limit` rows strictly older than `after`.
+   */
+  listForUser(tenantId: string, userId: string, page: { status?: ApprovalStatus; limit: number; after?: KeysetPosition }): Promise<ApprovalRecord[]>;
 }
 
 export interface LearningUpdateRepository {
@@ -308,8 +417,19 @@ export interface LearningUpdateRepository {
 }
 
 export interface EventRepository {
-  /** Up to `limit` of the tenant's events with `seq` > `after`, in `seq` order. */
+  /**
+   * Up to `limit` of the tenant's events with position > `after`, in position order. Events get their
+   * position after they committed, in commit order (numbered here, before reading), so a reader
+   * following `after` never skips a transaction that committed late.
+   */
   listForTenant(tenantId: string, page: { after: number; limit: number }): Promise<StoredEvent[]>;
+  /** Rows still `pending` (the `outbox_pending` gauge). */
+  countPending(): Promise<number>;
+  /**
+   * Deletes up to `limit` rows created before `before` whose status is one of `statuses` (outbox
+   * retention); returns how many.
+   */
+  deleteOlderThan(filter: { before: Date; statuses: ('pending' | 'published' | 'dead')[]; limit: number }): Promise<number>;
 }
 
 /** The repositories of one unit of work: the store itself (each call on its own) or an open transaction. */
@@ -323,18 +443,23 @@ export interface Repositories {
   iterations: IterationRepository;
   learningUpdates: LearningUpdateRepository;
   events: EventRepository;
+  streamEvents: StreamEventRepository;
+  approvals: ApprovalRepository;
   /** The outbox writer of this unit of work. */
   outbox: Outbox;
 }
 
 /**
  * Soma's storage as the use cases see it. Calls on the store itself run on their own; calls on the
- * `tx` of {@link Store.transaction} commit together or not at all. Database faults throw
- * `SomaError('DATABASE_UNAVAILABLE')` or the driver's error; missing rows are `undefined`, never thrown.
+ * `tx` of {@link Store.transaction} commit together or not at all. A database that cannot be reached
+ * (refused, reset or lost connections, server shutting down) throws `SomaError('DATABASE_UNAVAILABLE')`
+ * (retryable); other faults throw the driver's error; missing rows are `undefined`, never thrown.
  */
 export interface Store extends Repositories {
   /** Runs `work` in one transaction: it commits when `work` resolves and rolls back when it rejects. */
   transaction<T>(work: (tx: Repositories) => Promise<T>): Promise<T>;
+  /** Cheap round trip; throws `SomaError('DATABASE_UNAVAILABLE')` while the database cannot be reached. */
+  ping(): Promise<void>;
   /**
    * The repositories of a transaction another adapter opened on the same database and handed back as
    * an opaque handle — the in-process brain's learning step (`PublishOptions.persist`), so an

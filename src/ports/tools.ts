@@ -24,8 +24,10 @@ export interface CapabilityConfig {
 export interface ToolPolicy {
   denied?: string[];
   approval_required?: string[];
-  /** Tools an operator approved (lets `approval_required` tools run). */
+  /** Tools an operator approved (lets `approval_required` tools run without asking). */
   approved?: string[];
+  /** Seconds a call waits for a person's decision before it counts as denied (default 86 400). */
+  approval_timeout_s?: number;
 }
 
 /** The policy input of SPEC §6. */
@@ -37,6 +39,12 @@ export interface PolicyInput {
   tool: string;
   args: unknown;
   iteration: number;
+  /**
+   * Present for a tool that requires approval: `approved` is true when a person approved this call
+   * (or, before asking, to learn whether the policy would allow it once approved). Approval never
+   * overrides a denial: the policy still decides.
+   */
+  approval?: { approved: boolean; by?: string };
 }
 
 export interface PolicyDecision {
@@ -64,6 +72,11 @@ export interface ToolContext {
   turnId: string;
   iteration: number;
   signal: AbortSignal;
+  /**
+   * Calls (by call id) a person approved, with who did. A call of a tool that requires approval and
+   * is not listed here is not run: its outcome is `awaiting_approval` (when the policy would allow it).
+   */
+  approvedCalls?: ReadonlyMap<string, string>;
 }
 
 /** A tool ready to execute. `execute` throws on failure; timeouts and breakers wrap it outside. */
@@ -82,8 +95,11 @@ export interface ToolOutcome {
   result?: JsonValue;
   /** Error message; for a denial it names the policy. */
   error?: string;
-  /** `ok`, `error`, `denied`, `timeout`, `circuit_open`, `invalid_args`, `unknown_tool`. */
-  outcome: 'ok' | 'error' | 'denied' | 'timeout' | 'circuit_open' | 'invalid_args' | 'unknown_tool';
+  /**
+   * `ok`, `error`, `denied`, `timeout`, `circuit_open`, `invalid_args`, `unknown_tool`, or
+   * `awaiting_approval`: not run yet, the tool requires a person's approval (SPEC §13.4).
+   */
+  outcome: 'ok' | 'error' | 'denied' | 'timeout' | 'circuit_open' | 'invalid_args' | 'unknown_tool' | 'awaiting_approval';
   latency_ms: number;
   policy?: PolicyDecision;
 }

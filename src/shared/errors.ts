@@ -13,6 +13,7 @@ export const errorCodes = [
   'CAPSULE_NOT_FOUND',
   'CONVERSATION_NOT_FOUND',
   'TURN_NOT_FOUND',
+  'APPROVAL_NOT_FOUND',
   'LEARNING_POINT_NOT_FOUND',
   'CONFLICT',
   'NO_MODEL_AVAILABLE',
@@ -71,4 +72,16 @@ export class SomaError extends Error {
 
 export function isSomaError(value: unknown): value is SomaError {
   return value instanceof SomaError;
+}
+
+/**
+ * Whether `value`, or any error in its `cause` chain, is a {@link SomaError} with `code` (a fault
+ * wrapped by another layer — e.g. the brain reporting a database that went away — keeps its origin).
+ */
+export function hasErrorCode(value: unknown, code: ErrorCode): boolean {
+  for (let current = value, depth = 0; current !== undefined && current !== null && depth < 10; depth++) {
+    if (isSomaError(current) && current.code === code) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
 }

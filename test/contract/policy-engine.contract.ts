@@ -63,6 +63,16 @@ export function describePolicyEngineContract(
       expect(approved.allow).toBe(true);
     });
 
+    it("allows an approval_required tool for a call a person approved, and nothing else", async () => {
+      const approved = await engine.decide(input('echo', { approval_required: ['echo'] }, { approval: { approved: true, by: 'user-2' } }));
+      expect(approved.allow).toBe(true);
+      const notApproved = await engine.decide(input('echo', { approval_required: ['echo'] }, { approval: { approved: false } }));
+      expect(notApproved.allow).toBe(false);
+      // A person's approval never overrides a denial, a disabled tool or another action.
+      expect((await engine.decide(input('echo', { denied: ['echo'], approval_required: ['echo'] }, { approval: { approved: true } }))).allow).toBe(false);
+      expect((await engine.decide(input('shell', { approval_required: ['shell'] }, { approval: { approved: true } }))).allow).toBe(false);
+    });
+
     it('denied wins over approved', async () => {
       const decision = await engine.decide(input('echo', { denied: ['echo'], approval_required: ['echo'], approved: ['echo'] }));
       expect(decision.allow).toBe(false);

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   createKafkaPublisher,
   createOutboxRelay,
+  PublishError,
   THIRTY_DAYS_MS,
   type EventPublisher,
   type KafkaPublisher,
@@ -160,6 +161,38 @@ export function describeOutboxRelayContract({
       expect(seen.lags).toHaveLength(60);
       expect(seen.lags.every((lag) => lag >= 0 && lag < 60)).toBe(true);
       expect(seen.pending.at(-1)).toBe(0);
+    });
+
+    it("publishes one turn's events in the order they were written, also when a batch failed and the later ones were due first", async () => {
+      const kafka = newPublisher();
+      const topic = await newTopic(kafka);
+      let failures = 1;
+      const flaky: EventPublisher = {
+        publishBatch: async (messages) => {
+          if (failures-- > 0) throw new PublishError('broker not reachable (test)', { transient: true });
+          await kafka.publishBatch(messages);
+        },
+        close: () => kafka.close(),
+      };
+      const tenant = randomUUID();
+      const turnId = randomUUID();
+      const written: EventEnvelope[] = [];
+      const store = createDrizzleStore(database);
+      const writeOne = async (iteration: number) =>
+        store.transaction(async (tx) => void written.push(await recordEvent(tx, { ids: cryptoIdSource, clock: systemClock }, { eventType: 'chat.iteration_completed', tenantId: tenant, turnId, iteration, payload: { iteration } })));
+      for (let k = 0; k < 3; k++) await writeOne(k);
+      const relay = track(createOutboxRelay({ database, publisher: flaky, topic, batchSize: 3, backoff: { baseMs: 150, maxMs: 150 } }));
+      expect((await relay.runOnce()).failed).toBe(3);
+      // Written after the failure: due before the failed ones come back.
+      for (let k = 3; k < 6; k++) await writeOne(k);
+      expect((await relay.runOnce()).published).toBe(0);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      let published = 0;
+      for (let i = 0; i < 10 && published < 6; i++) published += (await relay.runOnce()).published;
+      expect(published).toBe(6);
+      const received = await collect({ brokers, topic, until: (messages) => messages.length >= 6, settleMs: 300 });
+      const inOffsetOrder = [...received].sort((a, b) => Number(a.offset - b.offset)).map((message) => message.headers.event_id);
+      expect(inOffsetOrder).toEqual(written.map((envelope) => envelope.event_id));
     });
 
     it('creates its topic once with 3 partitions and 30 days of retention', async () => {

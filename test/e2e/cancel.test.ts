@@ -62,8 +62,16 @@ describe.each(drivers())('a client that goes away mid-stream (%s)', (driver) => 
     const messages = await t.soma.database.query<{ role: string; content: string; turn_id: string }>(sql`select role, content, turn_id from messages order by created_at`);
     expect(messages.map((m) => m.role)).toEqual(['user', 'assistant']);
     expect(messages[1]!.content).toBe('A first careful draft of the answer.');
-    const iterations = await t.soma.database.query<{ n: number }>(sql`select count(*)::int as n from rlm_iterations where turn_id = ${turn!.id}`);
-    expect(iterations[0]!.n).toBe(1);
+    const [answer] = await t.soma.database.query<{ metadata: { partial: boolean } }>(sql`select metadata from messages where role = 'assistant'`);
+    expect(answer!.metadata.partial).toBe(true);
+    const iterations = await t.soma.database.query<{ exit_reason: string; metadata: { decided?: string } }>(sql`select exit_reason, metadata from rlm_iterations where turn_id = ${turn!.id}`);
+    expect(iterations).toHaveLength(1);
+    // The turn's exit is recorded on its last iteration (the loop's own decision kept) and counted.
+    expect(iterations[0]!.exit_reason).toBe('cancelled');
+    expect(iterations[0]!.metadata.decided).toBe('continue');
+    const metrics = await (await t.request('GET', '/metrics')).text();
+    expect(metrics).toMatch(/^rlm_iterations_total\{exit_reason="cancelled"\} 1$/m);
+    expect(metrics).not.toMatch(/^rlm_iterations_total\{exit_reason="continue"\}/m);
     const events = await t.soma.database.query<{ event_type: string }>(sql`select event_type from outbox_messages where payload->>'turn_id' = ${turn!.id} order by seq`);
     expect(events.map((e) => e.event_type)).toEqual(['chat.turn_started', 'chat.iteration_completed', 'chat.turn_complete']);
   });

@@ -6,6 +6,8 @@ import { pino } from 'pino';
 import { loadConfig } from '../../src/config.js';
 import { createSoma, type Soma } from '../../src/main.js';
 import type { Script } from '../../src/adapters/model/scripted/index.js';
+import type { Database } from '../../src/adapters/store/index.js';
+import type { ModelFactory } from '../../src/ports/model-factory.js';
 import { freshDatabase, type Driver } from './databases.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
@@ -16,46 +18,73 @@ export interface TestSoma {
   request(method: string, route: string, options?: { body?: unknown; rawBody?: string; key?: string; headers?: Record<string, string> }): Promise<Response>;
   /** A tenant with its API key. */
   tenant(name?: string): Promise<{ id: string; api_key: string }>;
+  /** Another API key of the tenant, for another user. */
+  apiKey(tenantId: string, userId: string): Promise<string>;
   scriptFile: string;
+  /** The test's database (shared by a restarted Soma). */
+  database: Database;
+  /** Stops this Soma (its in-process state is gone, as after a process restart) and starts a new one on the same database. */
+  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
-/** An in-process Soma on a fresh database with the scripted model. */
-export async function startTestSoma({ driver, script, env = {} }: { driver: Driver; script: Script; env?: Record<string, string> }): Promise<TestSoma> {
+/** An in-process Soma on a fresh database with the scripted model (or `models`, e.g. a spy around it). */
+export async function startTestSoma({ driver, script, env = {}, models }: { driver: Driver; script: Script; env?: Record<string, string>; models?: (config: ReturnType<typeof loadConfig>) => ModelFactory }): Promise<TestSoma> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'soma-test-'));
   const scriptFile = path.join(dir, 'script.json');
   writeFileSync(scriptFile, JSON.stringify(script));
   const { database, drop } = await freshDatabase(driver);
   const config = loadConfig({ SOMA_MODEL: `scripted:${scriptFile}`, SOMA_ADMIN_TOKEN: ADMIN_TOKEN, SOMA_DATA_DIR: dir, SOMA_LOG_LEVEL: 'silent', ...env });
-  const soma = await createSoma({ config, database, logger: pino({ level: 'silent' }) });
+  const start = () => createSoma({ config, database, logger: pino({ level: 'silent' }), ...(models ? { models: models(config) } : {}) });
+  let soma = await start();
   const request: TestSoma["request"] = async (method, route, { body, rawBody, key, headers = {} } = {}) =>
     soma.app.request(route, {
       method,
       headers: { ...(body !== undefined || rawBody !== undefined ? { 'content-type': 'application/json' } : {}), ...(key ? { authorization: `Bearer ${key}` } : {}), ...headers },
       ...(rawBody !== undefined ? { body: rawBody } : body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
-  return {
+  const handle: TestSoma = {
     soma,
     request,
     scriptFile,
+    database,
     tenant: async (name = 'acme') => (await (await request('POST', '/v1/admin/tenants', { body: { name }, key: ADMIN_TOKEN })).json()) as { id: string; api_key: string },
+    apiKey: async (tenantId, userId) => ((await (await request('POST', `/v1/admin/tenants/${tenantId}/api-keys`, { body: { user_id: userId }, key: ADMIN_TOKEN })).json()) as { api_key: string }).api_key,
+    restart: async () => {
+      await soma.close();
+      soma = await start();
+      handle.soma = soma;
+    },
     close: async () => {
       await soma.close();
       await drop();
     },
   };
+  return handle;
 }
 
-/** Parses an SSE response body into `{event, data}` pairs. */
-export async function readEvents(response: Response): Promise<{ event: string; data: Record<string, unknown> }[]> {
-  const text = await response.text();
-  const events: { event: string; data: Record<string, unknown> }[] = [];
+/** One parsed SSE event; `id` is the event's `id:` field. */
+export interface SseEvent {
+  event: string;
+  data: Record<string, unknown>;
+  id?: number;
+}
+
+/** Parses SSE text into events (comments such as `: ping` are left out). */
+export function parseEvents(text: string): SseEvent[] {
+  const events: SseEvent[] = [];
   for (const block of text.split(/\n\n/)) {
     const event = /^event: ?(.*)$/m.exec(block)?.[1];
     const data = /^data: ?(.*)$/m.exec(block)?.[1];
-    if (event && data) events.push({ event, data: JSON.parse(data) as Record<string, unknown> });
+    const id = /^id: ?(.*)$/m.exec(block)?.[1];
+    if (event && data) events.push({ event, data: JSON.parse(data) as Record<string, unknown>, ...(id !== undefined ? { id: Number(id) } : {}) });
   }
   return events;
+}
+
+/** Parses an SSE response body into `{event, data, id}`. */
+export async function readEvents(response: Response): Promise<SseEvent[]> {
+  return parseEvents(await response.text());
 }
 
 /** `soma serve` as a child process on a free loopback port; resolves once it listens. */

@@ -270,6 +270,29 @@ describe.skipIf(!executablePath)('Soma Studio in Chromium', () => {
     }
   });
 
+  it('approves a paused tool call from the Approvals inbox, and the turn completes', async () => {
+    const headers = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' };
+    const capsule = (await (await fetch(`${server.url}/v1/capsules`, { method: 'POST', headers, body: JSON.stringify({ name: 'Careful calculator', system_prompt: 'Ask first.', tools: [{ name: 'calculator', requires_approval: true }] }) })).json()) as { id: string };
+    const conversation = (await (await fetch(`${server.url}/v1/conversations`, { method: 'POST', headers, body: JSON.stringify({ capsule_id: capsule.id }) })).json()) as { id: string };
+    const paused = await fetch(`${server.url}/v1/conversations/${conversation.id}/messages`, { method: 'POST', headers, body: JSON.stringify({ content: 'What is 6*7?' }) });
+    expect(paused.status).toBe(202);
+    const { turn_id: pausedTurn } = (await paused.json()) as { turn_id: string };
+    await page.getByRole('link', { name: 'Events', exact: true }).click();
+    await expect.poll(() => heading('Events').isVisible()).toBe(true);
+    await page.getByRole('link', { name: 'Approvals', exact: true }).click();
+    await expect.poll(() => heading('Approvals').isVisible()).toBe(true);
+    const card = page.locator('main li.card', { hasText: 'calculator' });
+    await expect.poll(() => card.first().textContent()).toContain('"expression":"6*7"');
+    await accessible('approvals (pending)');
+    await shot('15-approvals-pending');
+    await card.first().getByLabel('Reason (optional)').fill('looks fine');
+    await card.first().getByRole('button', { name: 'Approve' }).click();
+    await expect.poll(() => card.first().getByRole('status').textContent()).toContain('approved');
+    await expect
+      .poll(async () => ((await (await fetch(`${server.url}/v1/turns/${pausedTurn}`, { headers })).json()) as { status: string }).status, { timeout: 20_000 })
+      .toBe('completed');
+  });
+
   it('is usable on a phone-sized screen and signs out', async () => {
     await page.setViewportSize({ width: 390, height: 800 });
     await page.goto(`${server.url}/chat`);

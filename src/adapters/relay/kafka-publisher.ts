@@ -146,6 +146,18 @@ export function createKafkaPublisher({
   };
 }
 
+/** `/readyz` probe of the Kafka cluster: lists its topics (metadata) within `timeoutMs`; rejects when it cannot. */
+export async function probeKafka(brokers: string | string[], { timeoutMs = 2_000 }: { timeoutMs?: number } = {}): Promise<void> {
+  const admin = new Admin({ clientId: 'soma-readyz', bootstrapBrokers: parseBrokers(brokers), timeout: timeoutMs, retries: 0, connectTimeout: timeoutMs, requestTimeout: timeoutMs });
+  try {
+    await admin.listTopics();
+  } catch (cause) {
+    throw new Error(`Kafka unreachable: ${describeKafkaError(cause)}`, { cause });
+  } finally {
+    await admin.close().catch(() => undefined);
+  }
+}
+
 /** True when retrying the same records later may succeed (the broker was unreachable or busy). */
 export function isTransientKafkaError(error: unknown): boolean {
   const leaves = leafErrors(error);

@@ -81,6 +81,7 @@ export interface OutboxRelay {
 interface ClaimedRow {
   id: string;
   seq: number;
+  turnId: string | null;
   topic: string;
   partitionKey: string;
   eventType: string;
@@ -93,6 +94,7 @@ interface ClaimedRow {
 interface RawRow {
   id: string;
   seq: string | number;
+  turn_id: string | null;
   topic: string;
   partition_key: string;
   event_type: string;
@@ -133,7 +135,7 @@ export function createOutboxRelay({
     await database.query(sql`VACUUM ANALYZE outbox_messages`);
   }
 
-  const claimColumns = sql`id, seq, topic, partition_key, event_type, payload::text AS value, headers, attempts,
+  const claimColumns = sql`id, seq, turn_id, topic, partition_key, event_type, payload::text AS value, headers, attempts,
     extract(epoch from created_at) * 1000 AS created_ms`;
 
   async function claimLocked(executor: Executor, now: number): Promise<ClaimedRow[]> {
@@ -147,7 +149,49 @@ export function createOutboxRelay({
           ORDER BY next_retry_at, seq LIMIT ${batchSize} FOR UPDATE SKIP LOCKED`,
       executor,
     );
-    return rows.map(toClaimed);
+    const claimed = rows.map(toClaimed);
+    // Due earlier rows of the claimed rows' turns join the batch, so a turn's rows retried after a
+    // failure (due later than the rows written after them) are not left outside the window.
+    const turns = turnsOf(claimed);
+    if (turns.length > 0) {
+      const lastSeq = Math.max(...claimed.map((row) => row.seq));
+      const more = await database.query<RawRow>(
+        sql`SELECT ${claimColumns} FROM outbox_messages
+            WHERE status = 'pending' AND turn_id = ANY(${uuidArray(turns)}::uuid[]) AND seq < ${lastSeq} AND next_retry_at <= ${iso(now)}::timestamptz
+              AND NOT (id = ANY(${uuidArray(claimed.map((row) => row.id))}::uuid[]))
+            FOR UPDATE SKIP LOCKED`,
+        executor,
+      );
+      claimed.push(...more.map(toClaimed));
+    }
+    return inTurnOrder(executor, claimed);
+  }
+
+  /**
+   * One turn's events reach Kafka in the order they were written (SPEC §13.4): a row of a turn is
+   * published only together with — or after — every earlier pending row of that turn. Rows whose
+   * earlier ones are backing off, beyond this batch, or being published by another relay (still
+   * `pending` until it marks them) wait for a later claim. The batch goes out in `seq` order.
+   */
+  async function inTurnOrder(executor: Executor, rows: ClaimedRow[]): Promise<ClaimedRow[]> {
+    const turns = turnsOf(rows);
+    if (turns.length > 0) {
+      const pending = await database.query<{ turn_id: string; seqs: (string | number)[] | string }>(
+        sql`SELECT turn_id, array_agg(seq ORDER BY seq) AS seqs FROM outbox_messages
+            WHERE status = 'pending' AND turn_id = ANY(${uuidArray(turns)}::uuid[]) GROUP BY turn_id`,
+        executor,
+      );
+      const claimed = new Set(rows.map((row) => row.seq));
+      const inOrder = new Set<number>();
+      for (const { seqs } of pending) {
+        for (const seq of parseSeqs(seqs)) {
+          if (!claimed.has(seq)) break;
+          inOrder.add(seq);
+        }
+      }
+      rows = rows.filter((row) => !row.turnId || inOrder.has(row.seq));
+    }
+    return rows.sort((a, b) => a.seq - b.seq);
   }
 
   async function claimLeased(now: number): Promise<ClaimedRow[]> {
@@ -231,6 +275,17 @@ export function createOutboxRelay({
         executor,
       );
       if (plan.status === 'dead') dead += ids.length;
+    }
+    if (failed.length > 0) {
+      // The later rows of a failed row's turn wait for it (inTurnOrder): they are due no earlier, so
+      // they do not fill the claims while the failed row backs off.
+      await database.query(
+        sql`UPDATE outbox_messages AS o SET next_retry_at = greatest(o.next_retry_at, f.next_retry_at)
+            FROM (SELECT turn_id, min(seq) AS seq, max(next_retry_at) AS next_retry_at FROM outbox_messages
+                  WHERE id = ANY(${uuidArray(failed.map(({ row }) => row.id))}::uuid[]) AND turn_id IS NOT NULL AND status = 'pending' GROUP BY turn_id) AS f
+            WHERE o.status = 'pending' AND o.turn_id = f.turn_id AND o.seq > f.seq`,
+        executor,
+      );
     }
     return dead;
   }
@@ -353,11 +408,20 @@ export function createOutboxRelay({
   };
 }
 
+const turnsOf = (rows: ClaimedRow[]) => [...new Set(rows.flatMap((row) => (row.turnId ? [row.turnId] : [])))];
+
+/** A bigint[] as node-postgres (numbers or strings) or PGlite (a `{1,2}` literal) returns it. */
+function parseSeqs(value: (string | number)[] | string): number[] {
+  const list = typeof value === 'string' ? value.replace(/[{}]/g, '').split(',').filter((v) => v !== '') : value;
+  return list.map(Number);
+}
+
 function toClaimed(raw: RawRow): ClaimedRow {
   const headers = typeof raw.headers === 'string' ? (JSON.parse(raw.headers) as Record<string, unknown>) : (raw.headers ?? {});
   return {
     id: raw.id,
     seq: Number(raw.seq),
+    turnId: raw.turn_id,
     topic: raw.topic,
     partitionKey: raw.partition_key,
     eventType: raw.event_type,

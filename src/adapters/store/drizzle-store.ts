@@ -1,15 +1,24 @@
-import type { Store } from '../../ports/store.js';
+import { sql } from 'drizzle-orm';
+import type { Repositories, Store } from '../../ports/store.js';
 import type { Database, Tx } from './database.js';
+import { mapDatabaseFaults, withDatabaseFaults } from './database-faults.js';
 import { repositoriesOf } from './repositories/index.js';
+
+/** Every repository of `repositories` with an unreachable database reported as `DATABASE_UNAVAILABLE`. */
+function guarded(repositories: Repositories): Repositories {
+  return Object.fromEntries(Object.entries(repositories).map(([name, repository]) => [name, withDatabaseFaults(repository as object)])) as unknown as Repositories;
+}
 
 /**
  * The Store port over Drizzle, for both drivers (PGlite and node-postgres): the SQL is written once in
- * `repositories/`; the driver only connects, executes and runs the transaction.
+ * `repositories/`; the driver only connects, executes and runs the transaction. A database that cannot
+ * be reached surfaces as `SomaError('DATABASE_UNAVAILABLE')` from every call.
  */
 export function createDrizzleStore(database: Database): Store {
   return {
-    ...repositoriesOf(database.db),
-    transaction: (work) => database.db.transaction((tx) => work(repositoriesOf(tx))),
-    joinTransaction: (handle) => repositoriesOf(handle as Tx),
+    ...guarded(repositoriesOf(database.db)),
+    transaction: (work) => mapDatabaseFaults(() => database.db.transaction((tx) => work(repositoriesOf(tx)))),
+    joinTransaction: (handle) => guarded(repositoriesOf(handle as Tx)),
+    ping: () => mapDatabaseFaults(async () => void (await database.db.execute(sql`select 1`))),
   };
 }

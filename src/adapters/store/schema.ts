@@ -117,7 +117,7 @@ export const turns = pgTable(
     capsuleId: uuid('capsule_id').notNull().references(() => capsules.id),
     tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
     userId: text('user_id').notNull(),
-    status: text('status', { enum: ['running', 'completed', 'failed', 'interrupted'] }).notNull(),
+    status: text('status', { enum: ['running', 'awaiting_approval', 'completed', 'failed', 'interrupted'] }).notNull(),
     inputHash: text('input_hash').notNull(),
     seed: bigint('seed', { mode: 'number' }).notNull(),
     exitReason: text('exit_reason'),
@@ -130,6 +130,12 @@ export const turns = pgTable(
     error: jsonb('error'),
     startedAt: ts('started_at').notNull().defaultNow(),
     completedAt: ts('completed_at'),
+    /** When the current run of the turn began (its start, or its last resumption): what the crash sweep ages. */
+    runStartedAt: ts('run_started_at').notNull().defaultNow(),
+    /** How many times the turn was resumed after it had been closed (`POST /v1/turns/:id/resume`). */
+    resumes: integer('resumes').notNull().default(0),
+    /** Batches of the turn's SSE events written with the turn row: its start and every close (`{first, last, events}`). */
+    streamEvents: jsonb('stream_events').notNull().default([]),
   },
   (t) => [
     index('turns_conversation_idx').on(t.conversationId, t.startedAt, t.id),
@@ -181,8 +187,39 @@ export const rlmIterations = pgTable(
     startedAt: ts('started_at').notNull(),
     completedAt: ts('completed_at').notNull(),
     createdAt: createdAt(),
+    /** The SSE events of the turn emitted since the previous write, stored with this iteration (`{first, last, events}`). */
+    streamEvents: jsonb('stream_events'),
   },
   (t) => [uniqueIndex('rlm_iterations_turn_iteration_idx').on(t.turnId, t.iterationNumber)],
+);
+
+/** Tool calls waiting for (or decided by) a person (SPEC §13.4). */
+export const approvals = pgTable(
+  'approvals',
+  {
+    id: uuid('id').primaryKey(),
+    turnId: uuid('turn_id').notNull().references(() => turns.id),
+    tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
+    conversationId: uuid('conversation_id').notNull().references(() => conversations.id),
+    capsuleId: uuid('capsule_id').notNull().references(() => capsules.id),
+    iterationNumber: integer('iteration_number').notNull(),
+    callId: text('call_id').notNull(),
+    tool: text('tool').notNull(),
+    args: jsonb('args').notNull(),
+    status: text('status', { enum: ['pending', 'approved', 'denied', 'expired'] }).notNull().default('pending'),
+    reason: text('reason'),
+    decidedBy: text('decided_by'),
+    requestedAt: ts('requested_at').notNull(),
+    expiresAt: ts('expires_at').notNull(),
+    decidedAt: ts('decided_at'),
+    /** The call's outcome once the decision was applied (the tool ran, or the denial the model saw): what replay plays back. */
+    outcome: jsonb('outcome'),
+  },
+  (t) => [
+    uniqueIndex('approvals_turn_call_idx').on(t.turnId, t.callId),
+    index('approvals_tenant_status_idx').on(t.tenantId, t.status, t.requestedAt),
+    index('approvals_pending_expiry_idx').on(t.expiresAt).where(sql`status = 'pending'`),
+  ],
 );
 
 export const learningUpdates = pgTable(
@@ -237,7 +274,14 @@ export const outboxMessages = pgTable(
   {
     id: uuid('id').primaryKey(),
     seq: bigserial('seq', { mode: 'number' }).notNull(),
+    /**
+     * Position in the event log `/v1/events` serves, given after commit in commit order (null until
+     * then), so a reader's cursor never skips a transaction that committed late.
+     */
+    position: bigint('position', { mode: 'number' }),
     tenantId: uuid('tenant_id').notNull(),
+    /** The turn the event belongs to: the relay publishes one turn's events in order. */
+    turnId: uuid('turn_id'),
     idempotencyKey: text('idempotency_key').notNull(),
     topic: text('topic').notNull(),
     partitionKey: text('partition_key').notNull(),
@@ -256,5 +300,9 @@ export const outboxMessages = pgTable(
     uniqueIndex('outbox_seq_idx').on(t.seq),
     index('outbox_pending_idx').on(t.status, t.nextRetryAt, t.seq),
     index('outbox_tenant_seq_idx').on(t.tenantId, t.seq),
+    uniqueIndex('outbox_position_idx').on(t.position),
+    index('outbox_tenant_position_idx').on(t.tenantId, t.position),
+    index('outbox_unnumbered_idx').on(t.seq).where(sql`position IS NULL`),
+    index('outbox_turn_pending_idx').on(t.turnId, t.seq).where(sql`status = 'pending'`),
   ],
 );

@@ -79,11 +79,11 @@ function runner(options: Partial<ToolRunnerOptions> = {}) {
 async function loadAndRun(
   capabilities: CapabilityConfig[],
   calls: ToolCall[],
-  { toolPolicy = {}, options = {}, capsuleId = 'capsule-1' }: { toolPolicy?: ToolPolicy; options?: Partial<ToolRunnerOptions>; capsuleId?: string } = {},
+  { toolPolicy = {}, options = {}, capsuleId = 'capsule-1', approvedCalls }: { toolPolicy?: ToolPolicy; options?: Partial<ToolRunnerOptions>; capsuleId?: string; approvedCalls?: Map<string, string> } = {},
 ) {
   const tools = await runner(options).load({ tenantId: 'tenant-1', capsuleId, capabilities, toolPolicy });
   try {
-    return await tools.run(calls, context({ capsuleId }));
+    return await tools.run(calls, { ...context({ capsuleId }), ...(approvedCalls ? { approvedCalls } : {}) });
   } finally {
     await tools.close();
   }
@@ -185,13 +185,21 @@ describe('tool runner: policy', () => {
     expect(metrics.decisions.sort()).toEqual(['allow', 'deny']);
   });
 
-  it('a capability that requires approval is denied until approved', async () => {
+  it('a call of a capability that requires approval waits for a person, runs once approved, and stays denied when the policy denies it', async () => {
     const capabilities = [builtin('calculator', { requires_approval: true })];
     const calls = [call('calculator', { expression: '1+1' })];
     const [pending] = await loadAndRun(capabilities, calls);
-    expect(pending!.error).toBe('denied by policy soma.tools: tool calculator requires approval and has not been approved');
-    const [approved] = await loadAndRun(capabilities, calls, { toolPolicy: { approved: ['calculator'] } });
+    expect(pending).toMatchObject({ ok: false, outcome: 'awaiting_approval', policy: { allow: true } });
+    const [approved] = await loadAndRun(capabilities, calls, { approvedCalls: new Map([[calls[0]!.callId, 'user-2']]) });
     expect(approved).toMatchObject({ ok: true, result: { result: 2 } });
+    // Approved by the operator for every call: no person asked.
+    const [preapproved] = await loadAndRun(capabilities, calls, { toolPolicy: { approved: ['calculator'] } });
+    expect(preapproved).toMatchObject({ ok: true, result: { result: 2 } });
+    // A person's approval never overrides a denial; a denied tool is not even asked about.
+    for (const approvedCalls of [undefined, new Map([[calls[0]!.callId, 'user-2']])]) {
+      const [denied] = await loadAndRun(capabilities, calls, { toolPolicy: { denied: ['calculator'] }, ...(approvedCalls ? { approvedCalls } : {}) });
+      expect(denied).toMatchObject({ ok: false, outcome: 'denied' });
+    }
   });
 
   it('with the OPA server unreachable every tool is denied (fail closed)', async () => {

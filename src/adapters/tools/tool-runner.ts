@@ -117,6 +117,10 @@ export function createToolRunner({
         const invalid = entry.validate(call.args);
         if (invalid !== null) return finish({ ok: false, outcome: 'invalid_args', error: `invalid arguments for ${call.name}: ${invalid}` });
 
+        // A tool that needs a person's approval: the policy is asked as if the call were approved
+        // (approval never overrides a denial); allowed but not approved yet, the call waits.
+        const needsApproval = requiresApproval(effectivePolicy, call.name);
+        const approvedBy = context.approvedCalls?.get(call.callId);
         const decision = await decide(policy, {
           action: 'tool.execute',
           tenant: tenantId,
@@ -125,10 +129,14 @@ export function createToolRunner({
           tool: call.name,
           args: call.args,
           iteration: context.iteration,
+          ...(needsApproval ? { approval: { approved: true, ...(approvedBy ? { by: approvedBy } : {}) } } : {}),
         });
         metrics?.countPolicyDecision(decision.allow ? 'allow' : 'deny');
         if (!decision.allow) {
           return finish({ ok: false, outcome: 'denied', error: `denied by policy soma.tools: ${decision.reason ?? 'not allowed'}`, policy: decision });
+        }
+        if (needsApproval && approvedBy === undefined) {
+          return finish({ ok: false, outcome: 'awaiting_approval', error: `${call.name} needs a person's approval`, policy: decision });
         }
 
         const { breaker, forgetIfPristine } = breakerFor(call.name);
@@ -183,6 +191,11 @@ export function createToolRunner({
       } satisfies ToolSet;
     },
   };
+}
+
+/** Whether calls of `tool` wait for a person (capability `requires_approval` or `tool_policy.approval_required`, unless `approved` by the operator). */
+function requiresApproval(toolPolicy: ToolPolicy, tool: string): boolean {
+  return (toolPolicy.approval_required ?? []).includes(tool) && !(toolPolicy.approved ?? []).includes(tool);
 }
 
 async function decide(policy: PolicyEngine, input: Parameters<PolicyEngine['decide']>[0]): Promise<PolicyDecision> {

@@ -1,12 +1,13 @@
 import type { ChatModel, LlmOutput, ModelStreamPart } from '../../ports/chat-model.js';
 import { SomaError, type ErrorCode } from '../../shared/errors.js';
-import { DeadlineError } from '../turn/index.js';
+import { DeadlineError, InterruptedError } from '../turn/index.js';
 
 /** How a recorded turn ended after its last recorded iteration (what the next call must do). */
 export type RecordedEnding =
   | { kind: 'none' }
   | { kind: 'error'; code: string; message: string }
   | { kind: 'cancelled' }
+  | { kind: 'interrupted' }
   | { kind: 'deadline' };
 
 /**
@@ -25,6 +26,7 @@ export function createRecordedModel({ id, outputs, ending, countTokens }: { id: 
       if (!output) {
         if (ending.kind === 'error') throw new SomaError(ending.code as ErrorCode, ending.message);
         if (ending.kind === 'cancelled') throw new DOMException('the recorded turn was cancelled here', 'AbortError');
+        if (ending.kind === 'interrupted') throw new InterruptedError('the recorded turn was interrupted here');
         if (ending.kind === 'deadline') throw new DeadlineError('the recorded turn reached its deadline here');
         throw new SomaError('LLM_FAILED', `no recorded model output for iteration ${iteration}`);
       }

@@ -1,6 +1,7 @@
 import { learningStep, resolveLearningConfig, type LearningConfig } from '../../core/learning/index.js';
 import { bestDraft } from '../../core/turn/index.js';
 import type { LearnedState, Weights } from '../../ports/learning.js';
+import type { ToolOutcome } from '../../ports/tools.js';
 import type { Failure } from '../../shared/errors.js';
 import { ok, refuse, type Result } from '../../shared/result.js';
 import type { AppContext } from '../context.js';
@@ -50,7 +51,9 @@ export async function replayTurn(
   const turn = await store.turns.find(turnId);
   if (!turn || (tenantId && turn.tenantId !== tenantId)) return refuse('TURN_NOT_FOUND', `turn ${turnId} not found`);
   if (turn.status === 'running') return refuse('CONFLICT', `turn ${turnId} is still running`);
+  if (turn.status === 'awaiting_approval') return refuse('CONFLICT', `turn ${turnId} is waiting for an approval`);
   const rows = await store.iterations.listByTurn(turnId);
+  const approvals = await store.approvals.listByTurn(turnId);
   const updates = await store.learningUpdates.listByTurn(turnId);
   const counterfactual = Object.keys(overrides).length > 0;
 
@@ -75,6 +78,7 @@ export async function replayTurn(
   const ending: RecordedEnding =
     turn.exitReason === 'error' && turnError ? { kind: 'error', code: turnError.code, message: turnError.message }
     : turn.exitReason === 'cancelled' ? { kind: 'cancelled' }
+    : turn.exitReason === 'interrupted' ? { kind: 'interrupted' }
     : turn.exitReason === 'budget_exhausted' ? { kind: 'deadline' }
     : { kind: 'none' };
 
@@ -106,6 +110,13 @@ export async function replayTurn(
       },
       learner,
       clock,
+      // Calls that waited for a person: the outcome their decision produced, as recorded.
+      approvals: {
+        resolve: async (iteration, awaiting) => {
+          const decided = awaiting.map((call) => approvals.find((a) => a.iterationNumber === iteration && a.callId === call.callId)?.outcome);
+          return decided.every((outcome) => outcome) ? (decided as ToolOutcome[]) : undefined;
+        },
+      },
       sink: { iterationStarted: () => undefined, delta: () => undefined, toolCall: () => undefined, toolResult: () => undefined, saveIteration: async (r) => void replayed.push(r), iterationCompleted: () => undefined },
       recorded: {
         latencyMs: (k) => rows[k]?.latencyMs,
@@ -142,18 +153,19 @@ export async function replayTurn(
     compare(differences, k, 'weights_before', row.weightsBefore, again.weightsBefore);
     compare(differences, k, 'confidence', row.confidence, again.confidence);
     compare(differences, k, 'convergence_score', row.convergenceScore, again.convergenceScore);
-    compare(differences, k, 'exit_reason', row.exitReason, again.exitReason);
+    // The loop's own decision: a turn's exit recorded on its last iteration afterwards keeps it in `decided`.
+    compare(differences, k, 'exit_reason', (row.metadata as IterationMetadata).decided ?? row.exitReason, again.exitReason);
     const previous = rows[k - 1];
     if (previous && !sameValue(previous.weightsAfter, row.weightsBefore)) interleaved.push(k);
   }
-  compare(differences, 'turn', 'exit_reason', turn.exitReason, result.exitReason);
+  compare(differences, 'turn', 'exit_reason', turn.exitReason, result.exitReason ?? 'paused');
   const recordedAnswer = bestDraft(rows.map((r) => ({ iteration: r.iterationNumber, content: r.content, convergenceScore: r.convergenceScore })))?.iteration ?? null;
   return ok({
     turn_id: turn.id,
     identical: differences.length === 0,
     counterfactual,
     recorded: { iterations: rows.length, exit_reason: turn.exitReason, answer_iteration: recordedAnswer },
-    replayed: { iterations: replayed.length, exit_reason: result.exitReason, answer_iteration: result.best?.iteration ?? null, final_weights: replayed[replayed.length - 1]?.weightsAfter ?? null },
+    replayed: { iterations: replayed.length, exit_reason: result.exitReason ?? 'paused', answer_iteration: result.best?.iteration ?? null, final_weights: replayed[replayed.length - 1]?.weightsAfter ?? null },
     differences,
     interleaved,
   });

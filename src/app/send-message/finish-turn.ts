@@ -1,80 +1,158 @@
-import type { ExitReason } from '../../core/turn/index.js';
-import type { TurnStatus } from '../../ports/store.js';
+import { bestDraft, type ExitReason, type ScoredDraft } from '../../core/turn/index.js';
+import type { Repositories, StreamEventBatch, TurnStatus } from '../../ports/store.js';
+import { hasErrorCode } from '../../shared/errors.js';
 import type { AppContext } from '../context.js';
 import { recordEvent } from '../events.js';
-import type { TurnLoopResult } from '../turn/index.js';
 import type { IterationOwner } from './save-iteration.js';
 import type { TurnCompleted } from './turn-events.js';
 
 /** Status of a turn row from its exit reason. */
-function statusOf(exit: ExitReason): TurnStatus {
+export function statusOf(exit: ExitReason): TurnStatus {
   if (exit === 'error') return 'failed';
-  if (exit === 'cancelled') return 'interrupted';
+  if (exit === 'cancelled' || exit === 'interrupted') return 'interrupted';
   return 'completed';
 }
 
+/** Exit reasons of a turn stopped before it finished: its answer is the best draft it had (`metadata.partial`). */
+const stoppedEarly: ReadonlySet<string> = new Set(['error', 'cancelled', 'interrupted', 'budget_exhausted']);
+
+/** A committed iteration as the close needs it. */
+export interface ClosingDraft extends ScoredDraft {
+  exitReason: string;
+  completionTokens: number;
+  model: string;
+}
+
+export interface TurnClose {
+  owner: IterationOwner;
+  /** The model id of the turn (for an empty answer). */
+  model: string;
+  startedAtMs: number;
+  exitReason: ExitReason;
+  error?: { code: string; message: string; iteration: number };
+  /** The turn's committed iterations. */
+  iterations: readonly ClosingDraft[];
+  toolsUsed: string[];
+  /** How many times the turn was resumed (0 on its first run): its answer replaces the earlier one. */
+  resumes: number;
+}
+
 /**
- * Closes a turn: its best draft becomes the assistant message, the turn row gets its exit reason and
- * `chat.turn_complete` is written, all in one transaction. Runs however the loop ended.
+ * Closes a turn in one transaction: its best committed draft becomes the assistant message (replacing
+ * an earlier run's answer; `metadata.partial` when the turn stopped early), the turn row gets its exit
+ * reason — recorded on its last iteration too — and `chat.turn_complete` is written, with the SSE
+ * events `events(completion)` gives. Closes only a turn that is still `running`: resolves undefined
+ * (nothing written) when another process closed it first.
  */
 export async function finishTurn(
   ctx: Pick<AppContext, 'store' | 'ids' | 'clock' | 'metrics'>,
-  owner: IterationOwner,
-  { model, startedAtMs, result }: { model: string; startedAtMs: number; result: TurnLoopResult },
-): Promise<TurnCompleted> {
+  close: TurnClose,
+  events: (completion: TurnCompleted) => StreamEventBatch | undefined,
+): Promise<TurnCompleted | undefined> {
+  const { owner, exitReason, error, iterations } = close;
   const { turnId, conversationId, tenantId, capsuleId } = owner;
-  const best = result.best;
+  const best = bestDraft(iterations);
+  const last = iterations.at(-1);
   const content = best?.content ?? '';
   const messageId = ctx.ids.uuid();
   const completedAt = new Date(ctx.clock.now());
-  const latencyMs = Math.max(0, completedAt.getTime() - startedAtMs);
+  const latencyMs = Math.max(0, completedAt.getTime() - close.startedAtMs);
+  const partial = stoppedEarly.has(exitReason);
   const completion: TurnCompleted = {
     turn_id: turnId,
     message_id: messageId,
     content,
-    iterations: result.iterations.length,
-    exit_reason: result.exitReason,
+    iterations: iterations.length,
+    exit_reason: exitReason,
     convergence_score: best?.convergenceScore ?? null,
-    tools_used: result.toolsUsed,
+    tools_used: close.toolsUsed,
   };
-  await ctx.store.transaction(async (tx) => {
-    await tx.messages.insert({
-      id: messageId,
-      conversationId,
-      turnId,
-      role: 'assistant',
-      content,
-      tokenCount: best?.completionTokens ?? 0,
-      model: best?.model ?? model,
-      latencyMs,
-      metadata: {
-        exit_reason: result.exitReason,
-        iterations: result.iterations.length,
-        best_iteration: best?.iteration ?? null,
-        convergence_score: best?.convergenceScore ?? null,
-        tools_used: result.toolsUsed,
-        ...(result.error ? { error: result.error } : {}),
-      },
-      createdAt: completedAt,
-    });
-    await tx.turns.finish(turnId, {
-      status: statusOf(result.exitReason),
-      exitReason: result.exitReason,
-      iterations: result.iterations.length,
+  const answer = {
+    content,
+    tokenCount: best?.completionTokens ?? 0,
+    model: best?.model ?? close.model,
+    latencyMs,
+    metadata: {
+      exit_reason: exitReason,
+      iterations: iterations.length,
+      best_iteration: best?.iteration ?? null,
+      convergence_score: best?.convergenceScore ?? null,
+      tools_used: close.toolsUsed,
+      partial,
+      ...(close.resumes > 0 ? { resumes: close.resumes } : {}),
+      ...(error ? { error } : {}),
+    },
+    createdAt: completedAt,
+  };
+  const closed = await ctx.store.transaction(async (tx) => {
+    const streamEvents = events(completion);
+    const finished = await tx.turns.finish(turnId, {
+      status: statusOf(exitReason),
+      exitReason,
+      iterations: iterations.length,
       convergenceScore: best?.convergenceScore ?? null,
-      error: result.error ?? null,
+      error: error ?? null,
       completedAt,
+      ...(streamEvents ? { streamEvents } : {}),
     });
-    await tx.conversations.countMessages(conversationId, 1);
+    if (!finished) return false;
+    if (last && last.exitReason !== exitReason) await tx.iterations.markLastExit(turnId, last.iteration, exitReason);
+    const existing = close.resumes > 0 ? await answerReplaced(tx, turnId, answer) : undefined;
+    if (existing) completion.message_id = existing;
+    else {
+      await tx.messages.insert({ id: messageId, conversationId, turnId, role: 'assistant', ...answer });
+      await tx.conversations.countMessages(conversationId, 1);
+    }
     await recordEvent(tx, ctx, {
       eventType: 'chat.turn_complete',
       tenantId,
       turnId,
       capsuleId,
+      run: close.resumes,
       occurredAt: completedAt,
-      payload: { ...completion, conversation_id: conversationId, latency_ms: latencyMs, ...(result.error ? { error: result.error } : {}) },
+      payload: { ...completion, conversation_id: conversationId, latency_ms: latencyMs, partial, ...(error ? { error } : {}) },
     });
+    return true;
   });
-  ctx.metrics.turn(result.exitReason, result.iterations.length, latencyMs / 1000);
+  if (!closed) return undefined;
+  ctx.metrics.turn(exitReason, iterations.length, latencyMs / 1000);
   return completion;
+}
+
+/** A resumed turn's close replaces the answer of its earlier close (one answer per turn); the message id when it did. */
+async function answerReplaced(tx: Repositories, turnId: string, answer: Parameters<Repositories['messages']['replaceAnswer']>[1]): Promise<string | undefined> {
+  const replaced = await tx.messages.replaceAnswer(turnId, answer);
+  if (!replaced) return undefined;
+  const messages = await tx.messages.listByTurn(turnId);
+  return messages.find((m) => m.role === 'assistant')?.id;
+}
+
+/**
+ * {@link finishTurn} that outlasts a database outage (SPEC §13.4): while the database cannot be
+ * reached it tries again — every `retryMs`, so the turn closes within about that of the database's
+ * return — until `giveUp()` says the process is stopping (then the crash sweep of the next start
+ * closes it).
+ */
+export async function finishTurnDurably(
+  ctx: Pick<AppContext, 'store' | 'ids' | 'clock' | 'metrics' | 'health' | 'logger'>,
+  close: TurnClose,
+  events: (completion: TurnCompleted) => StreamEventBatch | undefined,
+  { retryMs = 500, giveUp, onRetry }: { retryMs?: number; giveUp: () => boolean; onRetry?: () => void },
+): Promise<TurnCompleted | undefined> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const completion = await finishTurn(ctx, close, events);
+      ctx.health.report('database', true);
+      if (attempt > 0) {
+        ctx.logger.info({ turn_id: close.owner.turnId, attempts: attempt + 1 }, 'the database is back; the turn is closed');
+      }
+      return completion;
+    } catch (cause) {
+      onRetry?.();
+      if (!hasErrorCode(cause, 'DATABASE_UNAVAILABLE') || giveUp()) throw cause;
+      if (attempt === 0) ctx.logger.warn({ turn_id: close.owner.turnId }, 'the database cannot be reached; the turn closes as soon as it is back');
+      ctx.health.report('database', false);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(retryMs * 2 ** Math.min(attempt, 3), retryMs * 2)));
+    }
+  }
 }

@@ -1,4 +1,4 @@
-import type { Repositories } from '../../ports/store.js';
+import type { Repositories, StreamEventBatch } from '../../ports/store.js';
 import type { AppContext } from '../context.js';
 import { recordEvent } from '../events.js';
 import type { IterationRecord } from '../turn/index.js';
@@ -12,17 +12,27 @@ export interface IterationOwner {
 }
 
 /**
- * Stores an iteration and its `chat.iteration_completed` event atomically: inside `transaction` (the
+ * Stores an iteration, its `chat.iteration_completed` event and the turn's SSE events since its last
+ * write atomically — with `extra` writes of the same moment (a pause) — inside `transaction` (the
  * in-process brain's learning step, so the iteration commits with its learning) when given, else in a
  * transaction of its own.
  */
-export async function saveIteration(ctx: Pick<AppContext, 'store' | 'ids' | 'clock'>, owner: IterationOwner, record: IterationRecord, transaction?: unknown): Promise<void> {
-  const write = (tx: Repositories) => writeIteration(ctx, tx, owner, record);
+export async function saveIteration(
+  ctx: Pick<AppContext, 'store' | 'ids' | 'clock'>,
+  owner: IterationOwner,
+  record: IterationRecord & { streamEvents?: StreamEventBatch },
+  transaction?: unknown,
+  extra?: (tx: Repositories) => Promise<void>,
+): Promise<void> {
+  const write = async (tx: Repositories) => {
+    await writeIteration(ctx, tx, owner, record);
+    await extra?.(tx);
+  };
   if (transaction !== undefined) await write(ctx.store.joinTransaction(transaction));
   else await ctx.store.transaction(write);
 }
 
-async function writeIteration(ctx: Pick<AppContext, 'ids' | 'clock'>, tx: Repositories, { turnId, conversationId, tenantId, capsuleId }: IterationOwner, record: IterationRecord) {
+async function writeIteration(ctx: Pick<AppContext, 'ids' | 'clock'>, tx: Repositories, { turnId, conversationId, tenantId, capsuleId }: IterationOwner, record: IterationRecord & { streamEvents?: StreamEventBatch }) {
   await tx.iterations.insert({
     id: ctx.ids.uuid(),
     turnId,
@@ -47,6 +57,7 @@ async function writeIteration(ctx: Pick<AppContext, 'ids' | 'clock'>, tx: Reposi
     metadata: record.metadata,
     startedAt: record.startedAt,
     completedAt: record.completedAt,
+    ...(record.streamEvents ? { streamEvents: record.streamEvents } : {}),
   });
   await recordEvent(tx, ctx, {
     eventType: 'chat.iteration_completed',

@@ -8,6 +8,7 @@ export type TurnEvent =
   | { event: 'iteration.delta'; data: { iteration: number; text: string } }
   | { event: 'tool.call'; data: { iteration: number; call_id: string; name: string; args: unknown } }
   | { event: 'tool.result'; data: { iteration: number; call_id: string; ok: boolean; result?: unknown; error?: string; latency_ms: number } }
+  | { event: 'tool.approval_required'; data: { iteration: number; call_id: string; name: string; args: unknown; expires_at: string } }
   | { event: 'iteration.completed'; data: IterationCompletedData }
   | { event: 'turn.completed'; data: TurnCompleted }
   | { event: 'error'; data: { code: string; message: string } };
@@ -34,5 +35,18 @@ export interface TurnCompleted {
   tools_used: string[];
 }
 
-/** Receives the turn's streaming events (the SSE writer, or nothing). */
-export type OnTurnEvent = (event: TurnEvent) => void;
+/** A turn that paused for approval (SPEC §13.4): the body of a non-streaming `POST …/messages` then. */
+export interface TurnPaused {
+  turn_id: string;
+  status: 'awaiting_approval';
+  approvals: { iteration: number; call_id: string; name: string; args: unknown; expires_at: string }[];
+}
+
+/** How a run of a turn ended: the turn completed (or closed after a fault), or it waits for approval. */
+export type TurnRunOutcome = TurnCompleted | TurnPaused;
+
+/** Whether a run's outcome is a pause. */
+export const isPaused = (outcome: TurnRunOutcome): outcome is TurnPaused => 'status' in outcome && outcome.status === 'awaiting_approval';
+
+/** Receives the turn's streaming events as they are emitted (with their ids), e.g. a benchmark's timer. */
+export type OnTurnEvent = (event: TurnEvent & { id: number }) => void;

@@ -3,3 +3,5 @@ export { runTurnLoop, DeadlineError, type RecordedMeasurements } from './run-tur
 export { createBrainLearner } from './brain-learner.js';
 export { withTimeout } from './with-timeout.js';
 export { traceTurn } from './tracing.js';
+export { InterruptedError } from './turn-deadline.js';
+export { isAwaitingApproval } from './tool-stage.js';

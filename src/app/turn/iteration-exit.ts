@@ -36,11 +36,13 @@ export function iterationExit({
 }
 
 /**
- * How a turn ends when its loop throws: `budget_exhausted` at the deadline, `cancelled` when the
- * client went away, else `error` with the fault's code (the turn still closes with its best draft).
+ * How a turn ends when its loop throws: `budget_exhausted` at the deadline, `interrupted` when its
+ * process stopped it (shutdown), `cancelled` when the client went away, else `error` with the fault's
+ * code (the turn still closes with its best draft).
  */
-export function faultExit(cause: unknown, { deadlineReached, cancelled, iteration }: { deadlineReached: boolean; cancelled: boolean; iteration: number }): { exitReason: ExitReason; error?: TurnLoopResult['error'] } {
+export function faultExit(cause: unknown, { deadlineReached, cancelled, iteration, abortReason }: { deadlineReached: boolean; cancelled: boolean; iteration: number; abortReason?: unknown }): { exitReason: ExitReason; error?: TurnLoopResult['error'] } {
   if (deadlineReached || (cause as Error)?.name === 'DeadlineError') return { exitReason: 'budget_exhausted' };
+  if ((cause as Error)?.name === 'InterruptedError' || (cancelled && (abortReason as Error | undefined)?.name === 'InterruptedError')) return { exitReason: 'interrupted' };
   if (cancelled || (cause as Error)?.name === 'AbortError') return { exitReason: 'cancelled' };
   return {
     exitReason: 'error',

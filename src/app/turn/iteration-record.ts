@@ -22,6 +22,8 @@ export interface IterationFacts {
   memories: RecalledForTurn[];
   settings: Pick<TurnSettings, 'degraded'>;
   startedAt: number;
+  /** Characters of the model's and the tools' output replaced because PostgreSQL cannot store them. */
+  replaced?: { model: number; tools: number };
 }
 
 /** The stored iteration (`rlm_iterations` row) from its facts and how its learning went (`state` when skipped). */
@@ -64,6 +66,7 @@ export function buildIterationRecord(facts: IterationFacts, learned: LearnResult
       deadline_passed: facts.deadlinePassed,
       tokens_used: facts.tokensUsed,
       policy_decisions: policyDecisions(tools.outcomes),
+      ...(facts.replaced && facts.replaced.model + facts.replaced.tools > 0 ? { text_replaced: facts.replaced } : {}),
     },
   };
 }

@@ -16,7 +16,7 @@ export async function learnAndStore({ facts, learner, sink, clock, progress }: {
     persist: async (result, transaction) => {
       const built = buildIterationRecord(facts, result, progress.state, clock.now());
       await sink.saveIteration(built, transaction);
-      record ??= built;
+      record = built; // the last attempt is the one that committed
     },
   });
   if (!record) throw new Error('the learner did not persist the iteration');

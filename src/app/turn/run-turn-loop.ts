@@ -1,13 +1,16 @@
 import { allocateLanes, buildContext } from '../../core/context/index.js';
 import { bestDraft, type ExitReason } from '../../core/turn/index.js';
+import { approvalStage } from './approval-stage.js';
 import { draftStage } from './draft-stage.js';
 import { faultExit, iterationExit } from './iteration-exit.js';
 import { learnAndStore } from './learn-and-store.js';
 import { scoreIteration } from './score-iteration.js';
 import { toolStage } from './tool-stage.js';
 import { armDeadline } from './turn-deadline.js';
+import { resumeProgress } from './resume-progress.js';
+import { isAwaitingApproval } from './tool-stage.js';
 import { startProgress } from './turn-progress.js';
-import type { TurnLoopDeps, TurnLoopInput, TurnLoopResult } from './types.js';
+import type { PausedAt, TurnLoopDeps, TurnLoopInput, TurnLoopResult } from './types.js';
 
 export { DeadlineError } from './turn-deadline.js';
 
@@ -24,7 +27,8 @@ export interface RecordedMeasurements {
  * The RLM loop of SPEC §3.4: iterations `0 … max−1` of context → draft → tools → score → learn and
  * store → exit check. Each step is a function in a sibling file and each decision a plain function in
  * `core/`; this one only sequences them. It never throws for a model, tool or brain failure: the turn
- * ends with an exit reason and the best draft.
+ * ends with an exit reason and the best draft — or pauses at an iteration boundary when a call waits
+ * for a person (`paused`). With `input.resume` it goes on after the committed iterations.
  */
 export async function runTurnLoop(deps: TurnLoopDeps & { recorded?: RecordedMeasurements }, input: TurnLoopInput): Promise<TurnLoopResult> {
   const { model, tools, learner, clock, sink, recorded } = deps;
@@ -34,13 +38,14 @@ export async function runTurnLoop(deps: TurnLoopDeps & { recorded?: RecordedMeas
   const { signal } = deadline;
   const budgets = allocateLanes({ totalTokens: settings.contextTokens, degraded: settings.degraded, memoryOff: settings.memoryOff });
   const countTokens = memoizedTokenCount(model.countTokens.bind(model));
-  const progress = startProgress(input.startState);
+  const progress = input.resume ? resumeProgress(input.resume, input.startState) : startProgress(input.startState);
   let exitReason: ExitReason | undefined;
+  let paused: PausedAt | undefined;
   let error: TurnLoopResult['error'];
-  let iteration = 0;
+  let iteration = progress.records.length;
 
   try {
-    for (iteration = 0; iteration < settings.maxIterations; iteration++) {
+    for (; iteration < settings.maxIterations; iteration++) {
       signal.throwIfAborted();
       const iterationStart = clock.now();
       sink.iterationStarted(iteration);
@@ -49,32 +54,38 @@ export async function runTurnLoop(deps: TurnLoopDeps & { recorded?: RecordedMeas
       const { systemPrompt, history, userMessage, memories } = input;
       const context = buildContext({ systemPrompt, history, userMessage, memories, toolResults: progress.toolNotes, previousDraft: progress.drafts.at(-1), iteration, budgets, countTokens });
       // Draft: one streamed model call.
-      const output = await draftStage({ model, messages: context.messages, tools: settings.degraded ? [] : tools.definitions, settings, seed: input.seed, iteration, userMessage: input.userMessage, signal, onDelta: (text) => sink.delta(iteration, text) });
+      const { output, replacedCharacters } = await draftStage({ model, messages: context.messages, tools: settings.degraded ? [] : tools.definitions, settings, seed: input.seed, iteration, userMessage: input.userMessage, signal, onDelta: (text) => sink.delta(iteration, text) });
       // Tools: the model's calls, through validation, policy, breaker and timeout.
       const toolContext = { tenantId: input.tenantId, capsuleId: input.capsuleId, userId: input.userId, turnId: input.turnId, ...deps.toolContext, iteration, signal };
       const toolResults = await toolStage({ calls: output.toolCalls, tools, context: toolContext, sink, clock, progress });
       // Confidence and convergence.
       const latencyMs = recorded?.latencyMs(iteration) ?? Math.max(0, Math.round(clock.now() - iterationStart));
-      const score = scoreIteration({ turnId: input.turnId, iteration, output, outcomes: toolResults.outcomes, memories: input.memories, latencyMs, progress });
+      const score = scoreIteration({ turnId: input.turnId, iteration, output, outcomes: toolResults.outcomes.filter((o) => !isAwaitingApproval(o)), memories: input.memories, latencyMs, progress });
       // Exit check, decided now and acted on once the iteration is stored.
       const deadlinePassed = recorded?.deadlinePassed(iteration) ?? clock.now() >= deadline.at;
       const decision = iterationExit({ iteration, settings, final: output.final, score, repeatedToolCall: toolResults.repeatedToolCall, deadline: { at: deadline.at, passed: deadlinePassed, startedAt }, progress });
       // Learn, and store the iteration with its event (in the learning step's transaction when the brain shares the database).
-      const facts = { iteration, output, modelId: model.id, context, tools: toolResults, score, decision, latencyMs, deadlinePassed, tokensUsed: progress.tokensUsed, memories: input.memories, settings, startedAt: iterationStart };
+      const replaced = { model: replacedCharacters, tools: toolResults.replacedCharacters };
+      const facts = { iteration, output, modelId: model.id, context, tools: toolResults, score, decision, latencyMs, deadlinePassed, tokensUsed: progress.tokensUsed, memories: input.memories, settings, startedAt: iterationStart, replaced };
       sink.iterationCompleted(await learnAndStore({ facts, learner, sink, clock, progress }));
       if (decision !== 'continue') {
         exitReason = decision;
         break;
       }
+      // Approvals: calls waiting for a person pause the turn here, after the stored iteration.
+      paused = await approvalStage({ iteration, outcomes: toolResults.outcomes, gate: deps.approvals, progress });
+      if (paused) break;
     }
-    exitReason ??= 'max_iterations';
+    if (!paused) exitReason ??= 'max_iterations';
   } catch (cause) {
-    ({ exitReason, error } = faultExit(cause, { deadlineReached: deadline.reached(), cancelled: deps.signal?.aborted ?? false, iteration }));
+    paused = undefined;
+    ({ exitReason, error } = faultExit(cause, { deadlineReached: deadline.reached(), cancelled: deps.signal?.aborted ?? false, abortReason: deps.signal?.reason, iteration }));
   } finally {
     deadline.stop();
   }
 
-  return { iterations: progress.records, exitReason, best: bestDraft(progress.records), error, tokensUsed: progress.tokensUsed, toolsUsed: [...progress.toolsUsed] };
+  const ended = { iterations: progress.records, best: bestDraft(progress.records), error, tokensUsed: progress.tokensUsed, toolsUsed: [...progress.toolsUsed] };
+  return paused ? { ...ended, paused } : { ...ended, exitReason: exitReason ?? 'max_iterations' };
 }
 
 /** The same history, memories and drafts are counted every iteration: count each text once per turn. */

@@ -2,6 +2,7 @@ import { isRepeatedToolCall } from '../../core/tools/index.js';
 import type { ToolCall } from '../../ports/chat-model.js';
 import type { Clock } from '../../ports/clock.js';
 import type { ToolContext, ToolOutcome, ToolSet } from '../../ports/tools.js';
+import { cleanJson } from '../../shared/text-hygiene.js';
 import { traceToolOutcome } from './tracing.js';
 import type { TurnProgress } from './turn-progress.js';
 import type { TurnSink } from './types.js';
@@ -10,13 +11,34 @@ export interface ToolStageResult {
   outcomes: ToolOutcome[];
   /** A call repeated an earlier call of the turn (same tool, same arguments): loop detection. */
   repeatedToolCall: boolean;
+  /** Characters of the tools' output PostgreSQL could not store, replaced by U+FFFD. */
+  replacedCharacters: number;
 }
 
 const repeatedCallError = 'repeated call: the same tool with the same arguments was already called in this turn';
 
+/** Whether a call is still waiting for a person (SPEC §13.4): not run, not yet an outcome the model sees. */
+export const isAwaitingApproval = (outcome: ToolOutcome) => outcome.outcome === 'awaiting_approval';
+
+/**
+ * Counts settled outcomes into the turn's progress (tool success, tools used) and adds them to the
+ * tool results the next iteration's context shows. Calls still awaiting approval are left out: they
+ * count once decided.
+ */
+export function recordOutcomes(progress: TurnProgress, outcomes: readonly ToolOutcome[]): void {
+  for (const outcome of outcomes) {
+    if (isAwaitingApproval(outcome)) continue;
+    progress.toolsRun++;
+    if (outcome.ok) progress.toolsOk++;
+    progress.toolsUsed.add(outcome.name);
+    progress.toolNotes.push({ name: outcome.name, args: outcome.args, ok: outcome.ok, text: outcome.ok ? JSON.stringify(outcome.result ?? null) : (outcome.error ?? outcome.outcome) });
+  }
+}
+
 /**
  * Runs the model's tool calls of one iteration (SPEC §6); a call repeated from earlier in the turn is
- * not run again but answered with an error. Outcomes stream to the sink and feed the next context.
+ * not run again but answered with an error. Outcomes stream to the sink and feed the next context;
+ * a call that needs a person's approval comes back `awaiting_approval` (not run, not streamed).
  */
 export async function toolStage({
   calls,
@@ -35,16 +57,24 @@ export async function toolStage({
 }): Promise<ToolStageResult> {
   const { iteration } = context;
   const repeatedToolCall = calls.some((call) => isRepeatedToolCall(progress.calledTools, call));
-  if (calls.length === 0) return { outcomes: [], repeatedToolCall };
+  if (calls.length === 0) return { outcomes: [], repeatedToolCall, replacedCharacters: 0 };
   for (const call of calls) sink.toolCall(iteration, call);
   const fresh = calls.filter((call) => !isRepeatedToolCall(progress.calledTools, call));
   const repeated = calls.filter((call) => isRepeatedToolCall(progress.calledTools, call));
+  let replacedCharacters = 0;
+  const clean = (outcome: ToolOutcome) => {
+    const cleaned = cleanJson(outcome);
+    replacedCharacters += cleaned.replaced;
+    return cleaned.value;
+  };
   const ran =
     fresh.length > 0
-      ? await tools.run(fresh, context, (outcome) => {
-          traceToolOutcome(outcome, iteration, clock.now());
-          sink.toolResult(iteration, outcome);
-        })
+      ? (
+          await tools.run(fresh, context, (outcome) => {
+            traceToolOutcome(outcome, iteration, clock.now());
+            if (!isAwaitingApproval(outcome)) sink.toolResult(iteration, clean(outcome));
+          })
+        ).map((outcome) => cleanJson(outcome).value)
       : [];
   const skipped = repeated.map((call): ToolOutcome => {
     const outcome: ToolOutcome = { callId: call.callId, name: call.name, args: call.args, ok: false, outcome: 'error', error: repeatedCallError, latency_ms: 0 };
@@ -53,11 +83,6 @@ export async function toolStage({
   });
   const outcomes = [...ran, ...skipped];
   progress.calledTools.push(...calls);
-  for (const outcome of outcomes) {
-    progress.toolsRun++;
-    if (outcome.ok) progress.toolsOk++;
-    progress.toolsUsed.add(outcome.name);
-    progress.toolNotes.push({ name: outcome.name, args: outcome.args, ok: outcome.ok, text: outcome.ok ? JSON.stringify(outcome.result ?? null) : (outcome.error ?? outcome.outcome) });
-  }
-  return { outcomes, repeatedToolCall };
+  recordOutcomes(progress, outcomes);
+  return { outcomes, repeatedToolCall, replacedCharacters };
 }

@@ -3,6 +3,11 @@ export class DeadlineError extends Error {
   override name = 'DeadlineError';
 }
 
+/** The abort reason of a turn stopped because its process is going away (shutdown past its grace, replay of such a turn). */
+export class InterruptedError extends Error {
+  override name = 'InterruptedError';
+}
+
 /** The turn's deadline: an abort signal that fires at it (combined with the client's), and its time. */
 export interface TurnDeadline {
   at: number;

@@ -82,6 +82,10 @@ export interface IterationMetadata {
   /** Tokens the turn had spent after this iteration. */
   tokens_used: number;
   policy_decisions: { call_id: string; tool: string; allow: boolean; engine: string; reason?: string }[];
+  /** Characters PostgreSQL cannot store (NUL, unpaired surrogates) replaced by U+FFFD in the model's and the tools' output. */
+  text_replaced?: { model: number; tools: number };
+  /** The loop's own decision when the turn's exit reason was recorded here afterwards (cancelled, error, interrupted…). */
+  decided?: string;
 }
 
 /** Receives the turn's progress: streaming callbacks and the durable save of each iteration. */
@@ -122,6 +126,8 @@ export interface TurnLoopInput {
   memories: RecalledForTurn[];
   settings: TurnSettings;
   startState: LearnedState;
+  /** Go on after these committed iterations (a resumed turn) instead of starting at iteration 0. */
+  resume?: TurnResume;
 }
 
 export interface TurnLoopDeps {
@@ -134,13 +140,40 @@ export interface TurnLoopDeps {
   signal?: AbortSignal;
   /** Runs tools with this context (the loop fills in iteration and signal). */
   toolContext?: Omit<ToolContext, 'iteration' | 'signal'>;
+  /** Decides calls that wait for a person; without one (a live turn) the turn pauses there. */
+  approvals?: ApprovalGate;
 }
 
-export interface TurnLoopResult {
+interface TurnLoopEnd {
   iterations: IterationRecord[];
-  exitReason: ExitReason;
   best?: IterationRecord;
   error?: { code: string; message: string; iteration: number };
   tokensUsed: number;
   toolsUsed: string[];
+}
+
+/** How the loop ended: with an exit reason, or paused for approval at an iteration boundary. */
+export type TurnLoopResult = TurnLoopEnd & ({ exitReason: ExitReason; paused?: undefined } | { exitReason?: undefined; paused: PausedAt });
+
+/** A loop that ended with an exit reason (the turn closes). */
+export type ClosedLoopResult = TurnLoopEnd & { exitReason: ExitReason; paused?: undefined };
+
+/** Where a turn paused (SPEC §13.4): the calls of iteration `iteration` that wait for a person. */
+export interface PausedAt {
+  iteration: number;
+  calls: ToolOutcome[];
+}
+
+/** Decides, at an iteration boundary, the calls of that iteration that wait for a person. */
+export interface ApprovalGate {
+  /** The decided outcomes of `awaiting` (the loop goes on with them), or undefined: the turn pauses here. */
+  resolve(iteration: number, awaiting: ToolOutcome[]): Promise<ToolOutcome[] | undefined>;
+}
+
+/** What a turn that runs again (after an approval, or `POST /v1/turns/:id/resume`) continues from. */
+export interface TurnResume {
+  /** The turn's committed iterations, in order: the loop goes on with the next one. */
+  records: IterationRecord[];
+  /** Decided outcomes of calls that waited for approval, by the iteration that made them. */
+  resolvedCalls: ReadonlyMap<number, readonly ToolOutcome[]>;
 }

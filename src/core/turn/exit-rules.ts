@@ -1,4 +1,7 @@
-/** Why a turn's loop stopped (SPEC §3). `continue` marks iterations that were not the last. */
+/**
+ * Why a turn's loop stopped (SPEC §3). `continue` marks iterations that were not the last;
+ * `interrupted` a turn stopped by its process going away (a crash, or a shutdown past its grace).
+ */
 export type ExitReason =
   | 'converged'
   | 'llm_completed'
@@ -7,6 +10,7 @@ export type ExitReason =
   | 'budget_exhausted'
   | 'max_iterations'
   | 'cancelled'
+  | 'interrupted'
   | 'error';
 
 export type IterationDecision = ExitReason | 'continue';

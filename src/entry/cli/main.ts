@@ -81,6 +81,8 @@ program
       onShutdown(async () => {
         soma.logger.info('shutting down');
         stopCompacting();
+        // Drain first (running turns finish or close with their best draft), then relay what they wrote.
+        await soma.drain();
         await stopRelay?.();
         await soma.close();
       });

@@ -17,6 +17,9 @@ import { mountDocs, mountOps, type Readiness } from './routes/ops.js';
 import { traceRoutes } from './routes/trace.js';
 import { catalogueRoutes } from './routes/catalogue.js';
 import { replayRoutes } from './routes/replay.js';
+import { approvalRoutes } from './routes/approvals.js';
+import { turnRoutes } from './routes/turns.js';
+import { rejectUnstorableText } from './text-hygiene.js';
 import { mountStudio, type MountStudioOptions } from './studio.js';
 import type { Catalogue } from '../../app/catalogue.js';
 
@@ -42,20 +45,23 @@ export function createHttpApp({ ctx, adminToken, metricsRegistry, readiness = {}
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer' });
   app.onError((err, c) => {
     const { status, body } = toHttpError(err);
-    if (status >= 500) ctx.logger.error({ err, path: c.req.path }, 'request failed');
+    if (status === 503) c.header('retry-after', body.error.code === 'NOT_READY' ? '5' : '2');
+    if (status >= 500 && status !== 503) ctx.logger.error({ err, path: c.req.path }, 'request failed');
+    else if (status === 503) ctx.logger.warn({ code: body.error.code, path: c.req.path }, 'request refused: service unavailable');
     return c.json(body, status);
   });
   app.notFound((c) => c.json(errorBody('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`), 404));
   app.use('*', bodyLimit({ maxSize: maxBodyBytes, onError: (c) => c.json(errorBody('PAYLOAD_TOO_LARGE', `the request body exceeds ${maxBodyBytes} bytes`), 413) }));
 
-  mountOps(app, { readiness, health: () => ctx.health.snapshot(), ...(metricsRegistry ? { metricsRegistry } : {}) });
+  mountOps(app, { readiness, health: () => ctx.health.snapshot(), draining: () => ctx.live.draining, ...(metricsRegistry ? { metricsRegistry } : {}) });
   mountDocs(app);
 
   const byApiKey = requireApiKey((apiKey) => authenticate(ctx, { apiKey }));
   app.use('/v1/admin/*', requireAdmin(adminToken));
   app.use('/v1/*', async (c, next) => (c.req.path.startsWith('/v1/admin/') ? next() : byApiKey(c, next)));
+  app.use('/v1/*', rejectUnstorableText());
 
-  for (const resource of [adminRoutes(ctx), capsuleRoutes(ctx), conversationRoutes(ctx), messageRoutes(ctx), eventRoutes(ctx), traceRoutes(ctx), learningRoutes(ctx), replayRoutes(ctx)]) app.route('/', resource);
+  for (const resource of [adminRoutes(ctx), capsuleRoutes(ctx), conversationRoutes(ctx), messageRoutes(ctx), eventRoutes(ctx), traceRoutes(ctx), learningRoutes(ctx), replayRoutes(ctx), turnRoutes(ctx), approvalRoutes(ctx)]) app.route('/', resource);
   if (catalogue) app.route('/', catalogueRoutes({ catalogue }));
   if (serveBrain) app.route('/', brainRoutes({ brain: ctx.brain }));
 

@@ -29,6 +29,7 @@ const ToolPolicy = z
     denied: z.array(z.string()).optional(),
     approval_required: z.array(z.string()).optional(),
     approved: z.array(z.string()).optional(),
+    approval_timeout_s: z.number().int().min(1).max(30 * 86_400).optional().openapi({ description: 'Seconds a call waits for a person before it counts as denied (default 86400)' }),
   })
   .strict();
 
@@ -121,6 +122,55 @@ export const TurnCompleted = z
     tools_used: z.array(z.string()),
   })
   .openapi('TurnCompleted');
+
+export const TurnAccepted = z.object({ turn_id: z.string(), status: z.literal('running') }).openapi('TurnAccepted');
+
+const PendingCall = z.object({ iteration: z.number().int(), call_id: z.string(), name: z.string(), args: z.unknown(), expires_at: z.string() });
+export const TurnPaused = z.object({ turn_id: z.string(), status: z.literal('awaiting_approval'), approvals: z.array(PendingCall) }).openapi('TurnPaused');
+
+export const Approval = z
+  .object({
+    id: z.string(),
+    turn_id: z.string(),
+    conversation_id: z.string(),
+    capsule_id: z.string(),
+    iteration: z.number().int(),
+    call_id: z.string(),
+    name: z.string(),
+    args: z.unknown(),
+    status: z.enum(['pending', 'approved', 'denied', 'expired']),
+    reason: z.string().nullable(),
+    decided_by: z.string().nullable(),
+    requested_at: z.string(),
+    expires_at: z.string(),
+    decided_at: z.string().nullable(),
+    outcome: z.object({ ok: z.boolean(), outcome: z.string(), result: z.unknown().optional(), error: z.string().optional() }).optional(),
+  })
+  .openapi('Approval');
+
+export const ApprovalDecisionBody = z
+  .object({ call_id: z.string().min(1).max(200), approved: z.boolean(), reason: z.string().max(2_000).optional() })
+  .strict()
+  .openapi('ApprovalDecision');
+
+export const TurnStatus = z
+  .object({
+    turn_id: z.string(),
+    conversation_id: z.string(),
+    capsule_id: z.string(),
+    status: z.enum(['running', 'awaiting_approval', 'completed', 'failed', 'interrupted']),
+    exit_reason: z.string().nullable(),
+    iterations: z.number().int(),
+    convergence_score: z.number().nullable(),
+    started_at: z.string(),
+    completed_at: z.string().nullable(),
+    resumes: z.number().int(),
+    error: z.unknown().optional(),
+    last_event_id: z.number().int(),
+    pending_approvals: z.array(Approval),
+    answer: z.object({ message_id: z.string(), content: z.string(), partial: z.boolean() }).nullable(),
+  })
+  .openapi('TurnStatus');
 
 export const TenantCreate = z.object({ name: z.string().min(1).max(200) }).strict().openapi('TenantCreate');
 export const ApiKeyCreate = z.object({ user_id: z.string().min(1).max(200).optional() }).strict().optional();

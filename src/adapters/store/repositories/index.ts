@@ -1,6 +1,7 @@
 import type { Repositories } from '../../../ports/store.js';
 import type { Executor } from '../database.js';
 import { apiKeyRepository } from './api-key-repository.js';
+import { approvalRepository } from './approval-repository.js';
 import { capsuleRepository } from './capsule-repository.js';
 import { conversationRepository } from './conversation-repository.js';
 import { eventRepository } from './event-repository.js';
@@ -8,6 +9,7 @@ import { iterationRepository } from './iteration-repository.js';
 import { learningUpdateRepository } from './learning-update-repository.js';
 import { messageRepository } from './message-repository.js';
 import { outboxWriter } from './outbox-writer.js';
+import { streamEventRepository } from './stream-event-repository.js';
 import { tenantRepository } from './tenant-repository.js';
 import { turnRepository } from './turn-repository.js';
 
@@ -23,6 +25,8 @@ export function repositoriesOf(db: Executor): Repositories {
     iterations: iterationRepository(db),
     learningUpdates: learningUpdateRepository(db),
     events: eventRepository(db),
+    streamEvents: streamEventRepository(db),
+    approvals: approvalRepository(db),
     outbox: outboxWriter(db),
   };
 }

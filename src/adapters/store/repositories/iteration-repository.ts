@@ -1,4 +1,4 @@
-import { asc, eq } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, sql } from 'drizzle-orm';
 import type { LlmOutput, ToolCall } from '../../../ports/chat-model.js';
 import type { Neuromodulators, Weights } from '../../../ports/learning.js';
 import type { IterationRepository, StoredIteration } from '../../../ports/store.js';
@@ -6,7 +6,10 @@ import type { ToolOutcome } from '../../../ports/tools.js';
 import type { Executor } from '../database.js';
 import { rlmIterations } from '../schema.js';
 
-const toIteration = (row: typeof rlmIterations.$inferSelect): StoredIteration => ({
+/** Every column but the stored SSE events (read only by the event stream). */
+const { streamEvents: _events, ...iterationColumns } = getTableColumns(rlmIterations);
+
+const toIteration = (row: Omit<typeof rlmIterations.$inferSelect, 'streamEvents'>): StoredIteration => ({
   ...row,
   llmOutput: row.llmOutput as LlmOutput,
   weightsBefore: row.weightsBefore as Weights,
@@ -24,8 +27,22 @@ export function iterationRepository(db: Executor): IterationRepository {
       await db.insert(rlmIterations).values(iteration);
     },
     async listByTurn(turnId) {
-      const rows = await db.select().from(rlmIterations).where(eq(rlmIterations.turnId, turnId)).orderBy(asc(rlmIterations.iterationNumber));
+      const rows = await db.select(iterationColumns).from(rlmIterations).where(eq(rlmIterations.turnId, turnId)).orderBy(asc(rlmIterations.iterationNumber));
       return rows.map(toIteration);
+    },
+    async markLastExit(turnId, iterationNumber, exitReason) {
+      await db
+        .update(rlmIterations)
+        .set({ exitReason, metadata: sql`jsonb_set(${rlmIterations.metadata}, '{decided}', to_jsonb(${rlmIterations.exitReason}))` })
+        .where(and(eq(rlmIterations.turnId, turnId), eq(rlmIterations.iterationNumber, iterationNumber), eq(rlmIterations.exitReason, 'continue')));
+    },
+    async restoreLastExit(turnId) {
+      const [last] = await db.select({ id: rlmIterations.id }).from(rlmIterations).where(eq(rlmIterations.turnId, turnId)).orderBy(desc(rlmIterations.iterationNumber)).limit(1);
+      if (!last) return;
+      await db
+        .update(rlmIterations)
+        .set({ exitReason: sql`${rlmIterations.metadata}->>'decided'`, metadata: sql`${rlmIterations.metadata} - 'decided'` })
+        .where(and(eq(rlmIterations.id, last.id), sql`${rlmIterations.metadata} ? 'decided'`));
     },
   };
 }

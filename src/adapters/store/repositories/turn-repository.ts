@@ -1,11 +1,13 @@
-import { and, asc, desc, eq, gte, lt, ne, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, gte, inArray, lt, ne, sql } from 'drizzle-orm';
 import type { Neuromodulators, Weights } from '../../../ports/learning.js';
 import type { TurnRecord, TurnRepository } from '../../../ports/store.js';
 import type { Executor } from '../database.js';
-import { rlmIterations, turns } from '../schema.js';
+import { turns } from '../schema.js';
 import { olderThan } from './keyset.js';
 
-const toTurn = (row: typeof turns.$inferSelect): TurnRecord => ({
+const { streamEvents: _events, ...turnColumns } = getTableColumns(turns);
+
+const toTurn = (row: Omit<typeof turns.$inferSelect, 'streamEvents'>): TurnRecord => ({
   ...row,
   weightsStart: row.weightsStart as Weights,
   neuromodulatorsStart: row.neuromodulatorsStart as Neuromodulators,
@@ -15,18 +17,39 @@ const toTurn = (row: typeof turns.$inferSelect): TurnRecord => ({
 
 export function turnRepository(db: Executor): TurnRepository {
   return {
-    async insert(turn) {
-      await db.insert(turns).values({ ...turn, status: 'running' });
+    async insert({ streamEvents, ...turn }) {
+      await db.insert(turns).values({ ...turn, status: 'running', runStartedAt: turn.startedAt, streamEvents: [streamEvents] });
     },
-    async finish(id, outcome) {
-      await db.update(turns).set(outcome).where(eq(turns.id, id));
+    async finish(id, { streamEvents, ...outcome }) {
+      const rows = await db
+        .update(turns)
+        .set({ ...outcome, ...(streamEvents ? { streamEvents: sql`${turns.streamEvents} || ${JSON.stringify([streamEvents])}::jsonb` } : {}) })
+        .where(and(eq(turns.id, id), eq(turns.status, 'running')))
+        .returning({ id: turns.id });
+      return rows.length > 0;
+    },
+    async setStatus(id, { from, to, at }) {
+      const rows = await db
+        .update(turns)
+        .set({ status: to, ...(to === 'running' ? { runStartedAt: at } : {}) })
+        .where(and(eq(turns.id, id), eq(turns.status, from)))
+        .returning({ id: turns.id });
+      return rows.length > 0;
+    },
+    async reopen(id, at) {
+      const [row] = await db
+        .update(turns)
+        .set({ status: 'running', exitReason: null, error: null, completedAt: null, runStartedAt: at, resumes: sql`${turns.resumes} + 1` })
+        .where(and(eq(turns.id, id), inArray(turns.status, ['interrupted', 'failed'])))
+        .returning(turnColumns);
+      return row && toTurn(row);
     },
     async find(id) {
-      const [row] = await db.select().from(turns).where(eq(turns.id, id));
+      const [row] = await db.select(turnColumns).from(turns).where(eq(turns.id, id));
       return row && toTurn(row);
     },
     async findInTenant(tenantId, id) {
-      const [row] = await db.select().from(turns).where(and(eq(turns.id, id), eq(turns.tenantId, tenantId)));
+      const [row] = await db.select(turnColumns).from(turns).where(and(eq(turns.id, id), eq(turns.tenantId, tenantId)));
       return row && toTurn(row);
     },
     async countByConversation(conversationId) {
@@ -35,7 +58,7 @@ export function turnRepository(db: Executor): TurnRepository {
     },
     async listByConversation(conversationId, { limit, after }) {
       const rows = await db
-        .select()
+        .select(turnColumns)
         .from(turns)
         .where(and(eq(turns.conversationId, conversationId), olderThan(turns.startedAt, turns.id, after)))
         .orderBy(desc(turns.startedAt), desc(turns.id))
@@ -46,23 +69,18 @@ export function turnRepository(db: Executor): TurnRepository {
       const rows = await db
         .select({ id: turns.id })
         .from(turns)
-        .where(and(conversationId ? eq(turns.conversationId, conversationId) : undefined, since ? gte(turns.startedAt, since) : undefined, ne(turns.status, 'running')))
+        .where(and(conversationId ? eq(turns.conversationId, conversationId) : undefined, since ? gte(turns.startedAt, since) : undefined, ne(turns.status, 'running'), ne(turns.status, 'awaiting_approval')))
         .orderBy(asc(turns.startedAt));
       return rows.map((row) => row.id);
     },
-    async markInterrupted({ startedBefore }, { at, error }) {
+    async listStale(runStartedBefore, limit) {
       const rows = await db
-        .update(turns)
-        .set({
-          status: 'interrupted',
-          exitReason: 'error',
-          iterations: sql`(select count(*)::int from ${rlmIterations} where ${rlmIterations.turnId} = ${turns.id})`,
-          error,
-          completedAt: at,
-        })
-        .where(and(eq(turns.status, 'running'), lt(turns.startedAt, startedBefore)))
-        .returning({ id: turns.id });
-      return rows.length;
+        .select({ id: turns.id })
+        .from(turns)
+        .where(and(eq(turns.status, 'running'), lt(turns.runStartedAt, runStartedBefore)))
+        .orderBy(asc(turns.runStartedAt))
+        .limit(limit);
+      return rows.map((row) => row.id);
     },
   };
 }

@@ -11,20 +11,27 @@ import { respondError } from '../http-errors.js';
 export type Readiness = Record<string, () => Promise<unknown>>;
 
 /** `/healthz`, `/readyz` (with the health of each dependency when known) and `/metrics`. */
-export function mountOps(app: Hono<Env>, { readiness, health, metricsRegistry }: { readiness: Readiness; health?: () => Record<string, string>; metricsRegistry?: Registry }) {
+export function mountOps(
+  app: Hono<Env>,
+  { readiness, health, metricsRegistry, draining }: { readiness: Readiness; health?: () => Record<string, string>; metricsRegistry?: Registry; draining?: () => boolean },
+) {
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
+    // Draining (SIGTERM): not ready at once, so load balancers stop sending new work here.
+    if (draining?.()) return c.json({ status: 'draining', checks: {} }, 503, { 'retry-after': '5' });
     const checks: Record<string, string> = {};
-    let ready = true;
-    for (const [name, probe] of Object.entries(readiness)) {
-      try {
-        await probe();
-        checks[name] = 'ok';
-      } catch (err) {
-        ready = false;
-        checks[name] = `failing: ${(err as Error).message}`;
-      }
-    }
+    const results = await Promise.all(
+      Object.entries(readiness).map(async ([name, probe]) => {
+        try {
+          await probe();
+          return [name, 'ok'] as const;
+        } catch (err) {
+          return [name, `failing: ${(err as Error).message}`] as const;
+        }
+      }),
+    );
+    for (const [name, result] of results) checks[name] = result;
+    const ready = results.every(([, result]) => result === 'ok');
     return c.json({ status: ready ? 'ready' : 'not_ready', checks, ...(health ? { health: health() } : {}) }, ready ? 200 : 503);
   });
   app.get('/metrics', async (c) => {

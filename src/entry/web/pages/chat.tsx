@@ -56,10 +56,12 @@ function apply(turn: LiveTurn, { event, data }: TurnEvent): LiveTurn {
       return update((it) => ({ ...it, text: it.text + String(data.text ?? '') }));
     case 'tool.call':
       return update((it) => ({ ...it, tools: [...it.tools, { callId: String(data.call_id), name: String(data.name), args: data.args }] }));
+    case 'tool.approval_required':
+      return update((it) => ({ ...it, tools: it.tools.map((t) => (t.callId === String(data.call_id) ? { ...t, awaitingApproval: true } : t)) }));
     case 'tool.result':
       return update((it) => ({
         ...it,
-        tools: it.tools.map((t) => (t.callId === String(data.call_id) ? { ...t, ok: Boolean(data.ok), result: data.result, ...(data.error ? { error: String(data.error) } : {}), latencyMs: Number(data.latency_ms) } : t)),
+        tools: it.tools.map((t) => (t.callId === String(data.call_id) ? { ...t, awaitingApproval: false, ok: Boolean(data.ok), result: data.result, ...(data.error ? { error: String(data.error) } : {}), latencyMs: Number(data.latency_ms) } : t)),
       }));
     case 'iteration.completed':
       return update((it) => ({
@@ -222,6 +224,7 @@ function ConversationView({ conversationId, capsules, onTurn }: { conversationId
           turn = apply(turn, e);
           setLive(turn);
           if (e.event === 'iteration.started') setStatus(`Iteration ${Number(e.data.iteration) + 1} running…`);
+          if (e.event === 'tool.approval_required') setStatus(`Waiting for a person to approve ${String(e.data.name)} (Approvals page); the turn goes on once decided.`);
           if (e.event === 'turn.completed') setStatus(`Answer ready after ${turn.iterations.length} iteration${turn.iterations.length === 1 ? '' : 's'} (${String(e.data.exit_reason)}).`);
         },
       });

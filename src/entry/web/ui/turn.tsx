@@ -6,7 +6,7 @@ import { fixed, milliseconds } from './format';
 export interface IterationView {
   n: number;
   text: string;
-  tools: { callId: string; name: string; args: unknown; ok?: boolean; result?: unknown; error?: string; latencyMs?: number }[];
+  tools: { callId: string; name: string; args: unknown; ok?: boolean; result?: unknown; error?: string; latencyMs?: number; awaitingApproval?: boolean }[];
   done: boolean;
   confidence?: number | null;
   convergence?: number | null;
@@ -48,7 +48,11 @@ export function IterationCard({ it, live, threshold }: { it: IterationView; live
               <code>
                 {t.name}({JSON.stringify(t.args)})
               </code>{' '}
-              {t.ok === undefined ? (
+              {t.awaitingApproval && t.ok === undefined ? (
+                <span class="muted" data-testid="awaiting-approval">
+                  waiting for a person’s approval (<a href="/approvals">Approvals</a>)
+                </span>
+              ) : t.ok === undefined ? (
                 <span class="muted">running…</span>
               ) : t.ok ? (
                 <span class="ok">→ {JSON.stringify(t.result)}</span>

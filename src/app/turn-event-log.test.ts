@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { TurnEventLog } from './turn-event-log.js';
+
+describe('TurnEventLog', () => {
+  it('numbers events from the first id and stores each write’s events once, staged ones included', () => {
+    const seen: number[] = [];
+    const log = new TurnEventLog(1, (e) => seen.push(e.id));
+    log.stage([['turn.started', {}]]);
+    expect(log.pendingBatch()).toEqual({ first: 1, last: 1, events: [['turn.started', {}]] });
+    expect(seen).toEqual([]); // staged: not streamed before its write commits
+    log.release();
+    expect(seen).toEqual([1]);
+    expect(log.pendingBatch()).toBeUndefined();
+    log.emit('iteration.started', { iteration: 0 });
+    log.emit('iteration.delta', { text: 'a' });
+    log.stage([['iteration.completed', { iteration: 0 }]]);
+    expect(log.pendingBatch()).toMatchObject({ first: 2, last: 4 });
+    // A write that failed: its staged events are given their ids again by the next attempt.
+    log.unstage();
+    log.stage([['iteration.completed', { iteration: 0, again: true }]]);
+    expect(log.pendingBatch()).toMatchObject({ first: 2, last: 4, events: [['iteration.started', { iteration: 0 }], ['iteration.delta', { text: 'a' }], ['iteration.completed', { iteration: 0, again: true }]] });
+    log.release();
+    expect(seen).toEqual([1, 2, 3, 4]);
+    expect(log.since(2).map((e) => e.id)).toEqual([3, 4]);
+    expect(log.lastId).toBe(4);
+  });
+
+  it('a resumed run goes on from the stored ids, and emitting drops a staged write that never committed', () => {
+    const log = new TurnEventLog(10);
+    log.stage([['x', 1]]);
+    log.emit('error', {});
+    expect(log.pendingBatch()).toEqual({ first: 10, last: 10, events: [['error', {}]] });
+    expect(log.since(0).map((e) => e.id)).toEqual([10]);
+  });
+
+  it('wakes followers on each event and at the end of the run', async () => {
+    const log = new TurnEventLog(1);
+    const woke = log.changed();
+    log.emit('a', {});
+    await woke;
+    const ended = log.changed();
+    log.end('paused');
+    await ended;
+    expect(log.ended).toBe('paused');
+    await log.changed(); // resolves at once once ended
+  });
+});
