@@ -1,51 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createOpaHttpPolicy } from '../../src/adapters/policy/index.js';
 import type { PolicyInput } from '../../src/ports/tools.js';
-import { services, skipWithout } from '../support/services.js';
+import { startOpa } from '../support/opa-server.js';
+import { skipWithout } from '../support/services.js';
 import { describePolicyEngineContract } from './policy-engine.contract.js';
-
-const regoPath = fileURLToPath(new URL('../../policy/soma/tools.rego', import.meta.url));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** `opa run --server` on a random loopback port with the shipped Rego loaded. */
-async function startOpa({ withPolicy = true } = {}): Promise<{ url: string; process: ChildProcess; stop: () => Promise<void> }> {
-  const port = await freePort();
-  const args = ['run', '--server', '--addr', `127.0.0.1:${port}`, '--log-level', 'error', ...(withPolicy ? [regoPath] : [])];
-  const child = spawn(services.opaBin!, args, {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`opa exited with ${child.exitCode}: ${stderr}`);
-    const ready = await fetch(`${url}/health`).then((r) => r.ok, () => false);
-    if (ready) break;
-    if (Date.now() > deadline) throw new Error(`opa not ready on ${url}: ${stderr}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    });
-  return { url, process: child, stop };
-}
 
 const noOpa = skipWithout('opaBin');
 

@@ -1,1 +1,1 @@
-export { createMetrics, type Metrics } from './prom-metrics.js';
+export { createMetrics, type Metrics, type MetricsOptions } from './prom-metrics.js';

@@ -1,10 +1,34 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+export interface MetricsOptions {
+  /** Also collect Node's default process metrics. */
+  defaultMetrics?: boolean;
+  /**
+   * Model labels kept as they are (the operator's `SOMA_MODEL`); any other model is counted under its
+   * provider (`openai`, `local`, …) or `other`, since capsules choose model names.
+   */
+  knownModelLabels?: readonly string[];
+  /** Tool labels kept as they are (built-in names, `mcp`, `(unknown)`); any other becomes `(other)`. */
+  toolLabels?: readonly string[];
+}
+
+const providers = new Set(['openai', 'anthropic', 'openai-compatible', 'local', 'scripted']);
+
 /**
  * The Prometheus metrics of SPEC §9 on a registry of their own (one per process or test app).
- * Labels are low-cardinality only: never turn, user or conversation ids.
+ * Labels are low-cardinality only: never turn, user or conversation ids, and never a name a tenant
+ * chose (SPEC §13.1): tool labels are built-in names or `mcp`, model labels the operator's model or a
+ * provider.
  */
-export function createMetrics({ defaultMetrics = false }: { defaultMetrics?: boolean } = {}) {
+export function createMetrics({ defaultMetrics = false, knownModelLabels = [], toolLabels }: MetricsOptions = {}) {
+  const knownModels = new Set(knownModelLabels);
+  const modelLabel = (model: string) => {
+    if (knownModels.has(model)) return model;
+    const provider = model.split(':')[0]!;
+    return providers.has(provider) ? provider : 'other';
+  };
+  const tools = toolLabels ? new Set(toolLabels) : undefined;
+  const toolLabel = (tool: string) => (!tools || tools.has(tool) ? tool : '(other)');
   const registry = new Registry();
   if (defaultMetrics) collectDefaultMetrics({ register: registry });
   const registers = [registry];
@@ -37,13 +61,13 @@ export function createMetrics({ defaultMetrics = false }: { defaultMetrics?: boo
       turnLatency.observe(seconds);
     },
     tokens(model: string, prompt: number, completion: number) {
-      tokens.inc({ direction: 'input', model }, prompt);
-      tokens.inc({ direction: 'output', model }, completion);
+      tokens.inc({ direction: 'input', model: modelLabel(model) }, prompt);
+      tokens.inc({ direction: 'output', model: modelLabel(model) }, completion);
     },
     observeLearningLatency: (seconds: number) => learningLatency.observe(seconds),
     countLearningSkipped: () => learningSkipped.inc(),
-    observeToolLatency: (tool: string, seconds: number) => toolLatency.observe({ tool }, seconds),
-    countToolCall: (tool: string, outcome: string) => toolCalls.inc({ tool, outcome }),
+    observeToolLatency: (tool: string, seconds: number) => toolLatency.observe({ tool: toolLabel(tool) }, seconds),
+    countToolCall: (tool: string, outcome: string) => toolCalls.inc({ tool: toolLabel(tool), outcome }),
     countPolicyDecision: (decision: 'allow' | 'deny') => policyDecisions.inc({ decision }),
     setPending: (n: number) => outboxPending.set(n),
     countDead: (n: number) => outboxDead.inc(n),

@@ -1,14 +1,18 @@
+import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executions, newCounterFile, startHttpCounterServer, stdioServer } from '../../../test/fixtures/mcp-counter-server.helpers.js';
 import type { ToolCall } from '../../ports/chat-model.js';
 import type { CapabilityConfig, PolicyEngine, ToolContext, ToolOutcome, ToolPolicy } from '../../ports/tools.js';
+import { createEgressPolicy, type EgressPolicy } from '../egress/index.js';
 import { createOpaHttpPolicy, createOpaWasmPolicy } from '../policy/index.js';
-import type { McpServerConfig } from './mcp/index.js';
+import { createMcpServerRegistry, type McpServerConfig } from './mcp/index.js';
 import { createToolRunner, type ToolMetricsSink, type ToolRunnerOptions } from './tool-runner.js';
 
 let policy: PolicyEngine;
+/** The operator lets tools reach the loopback test servers (SOMA_EGRESS_ALLOW=127.0.0.1). */
+let egress: EgressPolicy;
 let server: Server;
 let base: string;
 /** Behaviour of the local HTTP server that http_fetch calls. */
@@ -16,6 +20,7 @@ const web = { inFlight: 0, maxInFlight: 0, requests: 0, failing: false, aborted:
 
 beforeAll(async () => {
   policy = await createOpaWasmPolicy();
+  egress = createEgressPolicy({ allow: ['127.0.0.1'] });
   server = createServer((request, response) => {
     web.requests += 1;
     const url = new URL(request.url!, 'http://x');
@@ -43,6 +48,7 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 afterAll(async () => {
+  await egress.close();
   server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
 });
@@ -73,7 +79,7 @@ const builtin = (name: string, extra: Partial<CapabilityConfig> = {}): Capabilit
 const fetchCapability = (extra: Partial<CapabilityConfig> = {}) => builtin('http_fetch', { config: { allowed_hosts: ['127.0.0.1'] }, ...extra });
 
 function runner(options: Partial<ToolRunnerOptions> = {}) {
-  return createToolRunner({ policy, recallFor: () => async () => [], ...options });
+  return createToolRunner({ policy, recallFor: () => async () => [], egress, ...options });
 }
 
 async function loadAndRun(
@@ -167,22 +173,26 @@ describe('tool runner: built-in tools under policy', () => {
 describe('tool runner: policy', () => {
   it('a denied MCP tool never executes and the outcome names the policy', async () => {
     const counterFile = newCounterFile();
-    const server = stdioServer(counterFile);
+    const mcpServers = createMcpServerRegistry({ servers: { counter: stdioServer(counterFile) } });
     const metrics = recordingMetrics();
-    const outcomes = await loadAndRun(
-      [
-        { name: 'echo', kind: 'mcp', enabled: true, config: { server } },
-        { name: 'add', kind: 'mcp', enabled: true, config: { server } },
-      ],
-      [call('echo', { text: 'secret' }), call('add', { a: 1, b: 2 })],
-      { toolPolicy: { denied: ['echo'] }, options: { metrics: metrics.sink } },
-    );
-    expect(outcomes[0]).toMatchObject({ ok: false, outcome: 'denied', policy: { allow: false, engine: 'opa-wasm' } });
-    expect(outcomes[0]!.error).toBe("denied by policy soma.tools: tool echo is denied by the capsule's tool policy");
-    expect(outcomes[1]).toMatchObject({ ok: true, result: { sum: 3 } });
-    expect(executions(counterFile, 'echo')).toBe(0);
-    expect(executions(counterFile, 'add')).toBe(1);
-    expect(metrics.decisions.sort()).toEqual(['allow', 'deny']);
+    try {
+      const outcomes = await loadAndRun(
+        [
+          { name: 'echo', kind: 'mcp', enabled: true, config: { server: 'counter' } },
+          { name: 'add', kind: 'mcp', enabled: true, config: { server: 'counter' } },
+        ],
+        [call('echo', { text: 'secret' }), call('add', { a: 1, b: 2 })],
+        { toolPolicy: { denied: ['echo'] }, options: { metrics: metrics.sink, mcpServers } },
+      );
+      expect(outcomes[0]).toMatchObject({ ok: false, outcome: 'denied', policy: { allow: false, engine: 'opa-wasm' } });
+      expect(outcomes[0]!.error).toBe("denied by policy soma.tools: tool echo is denied by the capsule's tool policy");
+      expect(outcomes[1]).toMatchObject({ ok: true, result: { sum: 3 } });
+      expect(executions(counterFile, 'echo')).toBe(0);
+      expect(executions(counterFile, 'add')).toBe(1);
+      expect(metrics.decisions.sort()).toEqual(['allow', 'deny']);
+    } finally {
+      await mcpServers.close();
+    }
   });
 
   it('a call of a capability that requires approval waits for a person, runs once approved, and stays denied when the policy denies it', async () => {
@@ -308,18 +318,20 @@ const fixtures: [string, StartFixture][] = [
 ];
 
 describe.each(fixtures)('tool runner: MCP over %s end to end', (_label, start) => {
-  it('runs remote tools through validation, policy and the breaker', async () => {
+  it('runs remote tools through validation, policy and the breaker, with the bounded "mcp" metric label', async () => {
     const counterFile = newCounterFile();
     const { server, stop } = await start(counterFile);
+    const mcpServers = createMcpServerRegistry({ servers: { counter: server }, fetch: egress.fetch });
+    const metrics = recordingMetrics();
     try {
       const capabilities: CapabilityConfig[] = [
-        { name: 'echo', kind: 'mcp', enabled: true, config: { server } },
-        { name: 'sum', kind: 'mcp', enabled: true, config: { server, tool: 'add' } },
-        { name: 'fail', kind: 'mcp', enabled: true, config: { server } },
-        { name: 'sleep', kind: 'mcp', enabled: true, config: { server }, timeout_ms: 300 },
+        { name: 'echo', kind: 'mcp', enabled: true, config: { server: 'counter' } },
+        { name: 'sum', kind: 'mcp', enabled: true, config: { server: 'counter', tool: 'add' } },
+        { name: 'fail', kind: 'mcp', enabled: true, config: { server: 'counter' } },
+        { name: 'sleep', kind: 'mcp', enabled: true, config: { server: 'counter' }, timeout_ms: 300 },
         builtin('calculator'),
       ];
-      const tools = await runner().load({ tenantId: 't', capsuleId: 'mcp', capabilities, toolPolicy: {} });
+      const tools = await runner({ mcpServers, metrics: metrics.sink }).load({ tenantId: 't', capsuleId: 'mcp', capabilities, toolPolicy: {} });
       try {
         expect(tools.definitions.find((definition) => definition.name === 'sum')!.inputSchema).toMatchObject({ required: ['a', 'b'] });
         const outcomes = await tools.run(
@@ -343,11 +355,43 @@ describe.each(fixtures)('tool runner: MCP over %s end to end', (_label, start) =
         ]);
         expect(executions(counterFile)).toBe(4);
         expect(executions(counterFile, 'add')).toBe(1);
+        // Tenant-chosen tool names (echo, sum, fail, sleep) never become metric labels.
+        expect(new Set(metrics.calls.map(([tool]) => tool))).toEqual(new Set(['mcp', 'calculator']));
+        expect(new Set(metrics.latencies.map(([tool]) => tool))).toEqual(new Set(['mcp', 'calculator']));
       } finally {
         await tools.close();
       }
     } finally {
+      await mcpServers.close();
       await stop();
     }
+  });
+});
+
+describe('tool runner: the tenant boundary', () => {
+  it('an inline stdio server in a capsule is refused at load and at call, and nothing is spawned', async () => {
+    const marker = `${newCounterFile()}.spawned`;
+    const inline = { transport: 'stdio', command: 'sh', args: ['-c', `touch ${marker}`] };
+    const metrics = recordingMetrics();
+    const outcomes = await loadAndRun([{ name: 'x', kind: 'mcp', enabled: true, config: { server: inline } }], [call('x', {})], { options: { metrics: metrics.sink } });
+    expect(outcomes[0]).toMatchObject({ ok: false, outcome: 'error' });
+    expect(outcomes[0]!.error).toMatch(/^x failed: MCP tool "x": config.server must be the name of a registered MCP server/);
+    expect(metrics.calls).toEqual([['mcp', 'error']]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('http_fetch to loopback and private addresses is refused even when the capsule allow-lists them', async () => {
+    const strict = runner({ egress: createEgressPolicy() });
+    const before = web.requests;
+    const urls = [`${base}/ok`, 'http://10.0.0.1/', 'http://169.254.169.254/latest/meta-data/', 'http://[::1]/', 'http://[::ffff:127.0.0.1]/', `http://localhost:${new URL(base).port}/ok`];
+    const tools = await strict.load({
+      tenantId: 't', capsuleId: 'egress', toolPolicy: {},
+      capabilities: [builtin('http_fetch', { config: { allowed_hosts: ['127.0.0.1', '10.0.0.1', '169.254.169.254', '[::1]', '[::ffff:7f00:1]', 'localhost'] } })],
+    });
+    const outcomes = await tools.run(urls.map((url) => call('http_fetch', { url })), context());
+    expect(outcomes.map((outcome) => outcome.outcome)).toEqual(Array(urls.length).fill('error'));
+    for (const outcome of outcomes) expect(outcome.error).toMatch(/^http_fetch failed: egress refused: .*not a public address/);
+    expect(web.requests).toBe(before);
   });
 });

@@ -12,10 +12,15 @@ import { CircuitBreaker, capResultSize } from '../../core/tools/index.js';
 import { SomaError } from '../../shared/errors.js';
 import { canonicalJson } from '../../shared/hash.js';
 import type { JsonSchema, JsonValue } from '../../shared/json.js';
+import { createEgressPolicy, type EgressPolicy } from '../egress/index.js';
 import { createBuiltinTool, type MemoryRecall } from './builtin/index.js';
 import { createConcurrencyLimiter } from './concurrency-limiter.js';
+import { createMcpServerRegistry, type McpServerRegistry } from './mcp/index.js';
 
-/** Where tool metrics go (wired to prom-client by the composition root). */
+/**
+ * Where tool metrics go (wired to prom-client by the composition root). The `tool` label is bounded:
+ * a built-in tool's name, `mcp` for any MCP tool, or `(unknown)` — never a name a tenant chose.
+ */
 export interface ToolMetricsSink {
   /** `tool_execution_latency_seconds{tool}` — calls that were executed. */
   observeToolLatency(tool: string, seconds: number): void;
@@ -39,13 +44,21 @@ export interface ToolRunnerOptions {
   /** Largest tool result (serialised JSON) handed back; larger ones are truncated with a marker. */
   maxResultBytes?: number;
   breaker?: { failureThreshold?: number; resetAfterMs?: number };
-  mcpConnectTimeoutMs?: number;
-  fetch?: typeof globalThis.fetch;
+  /** Where `http_fetch` may connect (default: public addresses only, no operator exceptions). */
+  egress?: EgressPolicy;
+  /** The operator's MCP servers (default: none, so every MCP tool is refused). */
+  mcpServers?: McpServerRegistry;
 }
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv | Ajv2019 | Ajv2020) => void;
 /** Label for calls to tools the capsule does not have (keeps metric cardinality bounded). */
 const unknownToolLabel = '(unknown)';
+
+/** The metric label of a tool: its built-in name, or `mcp` (MCP tools are named by tenants). */
+export function toolMetricLabel(tool: Tool | undefined): string {
+  if (!tool) return unknownToolLabel;
+  return tool.capability.kind === 'mcp' ? 'mcp' : tool.definition.name;
+}
 
 /**
  * Builds a capsule's tools for one turn and runs calls through validation, policy, circuit breaker,
@@ -61,10 +74,11 @@ export function createToolRunner({
   defaultTimeoutMs = 60_000,
   maxResultBytes = 16 * 1024,
   breaker: { failureThreshold = 5, resetAfterMs = 30_000 } = {},
-  mcpConnectTimeoutMs = 10_000,
-  fetch,
+  egress = createEgressPolicy(),
+  mcpServers = createMcpServerRegistry({ fetch: egress.fetch }),
 }: ToolRunnerOptions): ToolRunner {
   const breakers = new Map<string, CircuitBreaker>();
+  const fetch = egress.fetch;
   const validators = createValidatorFactory();
 
   return {
@@ -80,13 +94,12 @@ export function createToolRunner({
         .filter((capability) => (capability.kind ?? 'builtin') === 'builtin')
         .map((capability) => createBuiltinTool({ capability, clock, recall, fetch }));
       const mcpCapabilities = enabled.filter((capability) => capability.kind === 'mcp');
-      // The MCP SDK loads only for capsules that have MCP tools.
-      const mcp = mcpCapabilities.length === 0
-        ? { tools: [] as Tool[], close: async () => undefined }
-        : await (await import('./mcp/index.js')).connectMcpTools({ capabilities: mcpCapabilities, connectTimeoutMs: mcpConnectTimeoutMs });
+      // Only registered servers are reached, over connections shared across turns (the SDK loads on
+      // the first one); an inline or unknown server gives a tool that fails, with nothing spawned.
+      const mcpTools = mcpCapabilities.length === 0 ? [] : await mcpServers.tools(mcpCapabilities);
 
       const tools = new Map<string, { tool: Tool; validate: Validate }>();
-      for (const tool of [...builtins, ...mcp.tools]) tools.set(tool.definition.name, { tool, validate: validators(tool.definition.inputSchema) });
+      for (const tool of [...builtins, ...mcpTools]) tools.set(tool.definition.name, { tool, validate: validators(tool.definition.inputSchema) });
       const effectivePolicy: ToolPolicy = {
         ...toolPolicy,
         approval_required: [...new Set([...(toolPolicy.approval_required ?? []), ...enabled.filter((c) => c.requires_approval).map((c) => c.name)])],
@@ -104,7 +117,7 @@ export function createToolRunner({
         const started = performance.now();
         const finish = (outcome: Omit<ToolOutcome, 'callId' | 'name' | 'args' | 'latency_ms'>, executed = false): ToolOutcome => {
           const latency = performance.now() - started;
-          const label = tools.has(call.name) ? call.name : unknownToolLabel;
+          const label = toolMetricLabel(tools.get(call.name)?.tool);
           metrics?.countToolCall(label, outcome.outcome);
           if (executed) metrics?.observeToolLatency(label, latency / 1000);
           return { callId: call.callId, name: call.name, args: call.args, ...outcome, latency_ms: Math.round(latency) };
@@ -187,7 +200,8 @@ export function createToolRunner({
             }),
           );
         },
-        close: () => mcp.close(),
+        // MCP connections belong to the registry (shared across turns, closed on shutdown).
+        close: async () => undefined,
       } satisfies ToolSet;
     },
   };

@@ -1,9 +1,10 @@
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import type { Caller } from '../../app/context.js';
 import type { Failure } from '../../shared/errors.js';
 import { SomaError } from '../../shared/errors.js';
 import type { Result } from '../../shared/result.js';
+import { runAsOwner } from '../../shared/work-owner.js';
 import { bearerToken } from './bearer-token.js';
 import { unwrap } from './http-errors.js';
 import type { Env } from './openapi.js';
@@ -11,11 +12,16 @@ import type { Env } from './openapi.js';
 /** Resolves an API key to its caller (the `authenticate` use case). */
 export type Authenticate = (apiKey: string) => Promise<Result<Caller, Failure>>;
 
-function sameToken(given: string | undefined, expected: string): boolean {
+const digest = (token: string) => createHash('sha256').update(token, 'utf8').digest();
+
+/**
+ * Whether a presented token is the expected one, in constant time: both are hashed to 32 bytes and
+ * compared with `timingSafeEqual`, so neither the position of the first wrong character nor the
+ * token's length shows in the time the comparison takes.
+ */
+export function sameToken(given: string | undefined, expected: string): boolean {
   if (given === undefined) return false;
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
+  return timingSafeEqual(digest(given), digest(expected));
 }
 
 /** `/v1/admin/*`: the operator's `SOMA_ADMIN_TOKEN`; the admin API is off without one. */
@@ -32,8 +38,10 @@ export function requireApiKey(authenticate: Authenticate): MiddlewareHandler<Env
   return async (c, next) => {
     const token = bearerToken(c.req.header('authorization'));
     if (!token) throw new SomaError('UNAUTHORIZED', 'missing Authorization: Bearer <api key>');
-    c.set('auth', unwrap(await authenticate(token)));
-    await next();
+    const caller = unwrap(await authenticate(token));
+    c.set('auth', caller);
+    // The request's work is the tenant's: the embedded database serves tenants in turn.
+    await runAsOwner(caller.tenantId, next);
   };
 }
 
@@ -49,6 +57,6 @@ export function requireServiceOrApiKey(adminToken: string | undefined, authentic
     const tenantId = c.req.header('x-soma-tenant');
     if (!tenantId) throw new SomaError('BAD_REQUEST', 'service calls must name the tenant in x-soma-tenant');
     c.set('auth', { tenantId, userId: 'soma-service' });
-    await next();
+    await runAsOwner(tenantId, next);
   };
 }

@@ -8,6 +8,7 @@ import type { Result } from '../../shared/result.js';
 export const httpStatusOf: Record<ErrorCode, ContentfulStatusCode> = {
   BAD_REQUEST: 400,
   VALIDATION_FAILED: 400,
+  INVALID_COMBINATION: 422,
   PAYLOAD_TOO_LARGE: 413,
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
@@ -20,6 +21,9 @@ export const httpStatusOf: Record<ErrorCode, ContentfulStatusCode> = {
   LEARNING_POINT_NOT_FOUND: 404,
   CONFLICT: 409,
   NO_MODEL_AVAILABLE: 422,
+  MODEL_NOT_ALLOWED: 400,
+  MCP_SERVER_UNKNOWN: 400,
+  RATE_LIMITED: 429,
   TOOL_POLICY_DENIED: 403,
   TOOL_CIRCUIT_OPEN: 503,
   TOOL_TIMEOUT: 504,
@@ -32,6 +36,7 @@ export const httpStatusOf: Record<ErrorCode, ContentfulStatusCode> = {
   BRAIN_UNAVAILABLE: 503,
   CONFIG_INVALID: 500,
   DATABASE_UNAVAILABLE: 503,
+  STORAGE_FULL: 507,
   NOT_READY: 503,
   INTERNAL: 500,
 };
@@ -55,10 +60,51 @@ export function unwrap<T>(result: Result<T, Failure>): T {
   return result.value;
 }
 
-/** Maps any thrown value to the API error shape and status. */
-export function toHttpError(err: unknown): { status: ContentfulStatusCode; body: ReturnType<typeof errorBody> } {
-  if (err instanceof Refusal) return { status: httpStatusOf[err.failure.code], body: errorBody(err.failure.code, err.failure.message, err.failure.details) };
-  if (isSomaError(err)) return { status: httpStatusOf[err.code], body: errorBody(err.code, err.message, err.details) };
+/**
+ * Text no error body may carry: SQL (a driver's "Failed query … params:"), stack frames, source or
+ * data file paths. A message that holds any of it is replaced by a generic one for its code.
+ */
+const unsafeText = [
+  /failed query|\bparams:/i,
+  /\b(select\s[\s\S]*\bfrom|insert\s+into|update\s+"?\w+"?\s+set|delete\s+from|returning\s+")\b/i,
+  /^\s*at\s.+:\d+:\d+\)?$/m,
+  /\.(?:ts|js|mjs|cjs|json|gguf|sql)(?::\d+)?\b/i,
+  /(?:^|[\s"'(=:])\/(?:home|root|usr|work|tmp|var|etc|opt|proc|srv|data|app)\//,
+];
+
+/** `message` when it is safe to show, else a generic sentence for `code`. */
+export function safeMessage(code: string, message: string): string {
+  if (!unsafeText.some((pattern) => pattern.test(message))) return message;
+  return code === 'INTERNAL' ? 'internal error' : `${code.toLowerCase().replace(/_/g, ' ')} (details are in the server log)`;
+}
+
+function safeBody(status: ContentfulStatusCode, code: ErrorCode, message: string, details: unknown) {
+  // Details of faults (5xx) are the server's business: drivers and providers put raw text there.
+  return errorBody(code, safeMessage(code, message), status >= 500 ? undefined : details);
+}
+
+/** Seconds a client is told to wait (`Retry-After`) before trying again on a full disk. */
+export const STORAGE_FULL_RETRY_AFTER_S = 30;
+
+/** `Retry-After` of a quota refusal (its `details.retry_after_seconds`) or of a full disk, else no extra header. */
+function headersOf(failure: Pick<Failure, 'code' | 'details'>): Record<string, string> | undefined {
+  if (failure.code === 'STORAGE_FULL') return { 'retry-after': String(STORAGE_FULL_RETRY_AFTER_S) };
+  const retry = (failure.details as { retry_after_seconds?: unknown } | undefined)?.retry_after_seconds;
+  return failure.code === 'RATE_LIMITED' && typeof retry === 'number' ? { 'retry-after': String(retry) } : undefined;
+}
+
+/** Maps any thrown value to the API error shape, status and headers (`Retry-After` of a 429 or 507). */
+export function toHttpError(err: unknown): { status: ContentfulStatusCode; body: ReturnType<typeof errorBody>; headers?: Record<string, string> } {
+  if (err instanceof Refusal) {
+    const status = httpStatusOf[err.failure.code];
+    const headers = headersOf(err.failure);
+    return { status, body: safeBody(status, err.failure.code, err.failure.message, err.failure.details), ...(headers ? { headers } : {}) };
+  }
+  if (isSomaError(err)) {
+    const status = httpStatusOf[err.code];
+    const headers = headersOf(err);
+    return { status, body: safeBody(status, err.code, err.message, err.details), ...(headers ? { headers } : {}) };
+  }
   if (err instanceof HTTPException) {
     const status = err.status as ContentfulStatusCode;
     const code: ErrorCode = status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 401 ? 'UNAUTHORIZED' : status === 404 ? 'NOT_FOUND' : 'BAD_REQUEST';
@@ -69,8 +115,8 @@ export function toHttpError(err: unknown): { status: ContentfulStatusCode; body:
 }
 
 export function respondError(c: Context, err: unknown) {
-  const { status, body } = toHttpError(err);
-  return c.json(body, status);
+  const { status, body, headers } = toHttpError(err);
+  return c.json(body, status, headers);
 }
 
 /** The validation hook of every route: zod issues become one 400 with each field named. */

@@ -25,13 +25,31 @@ const scriptedIteration = z.object({
   latency_ms: z.number().int().min(0).default(0),
   tokens_per_s: z.number().min(0).default(0),
   error: z.enum(['timeout', 'rate_limit', 'server_error']).optional(),
+  /** `length`: the draft was cut off by the output limit (tests of SPEC §13.3). */
+  finish_reason: z.enum(['stop', 'length']).optional(),
 });
 
-/** The scripted-model file format of SPEC §8. */
+const faultKind = z.enum(['timeout', 'rate_limit', 'server_error', 'malformed_tool_call']);
+
+/**
+ * Faults injected into a share of all calls (a flaky provider): each call fails with probability
+ * `rate`, as one of `kinds` — the provider errors, or `malformed_tool_call` (the call streams its text
+ * plus a call of `tool` whose arguments are not an object). Drawn from a PRNG seeded with `seed`, one
+ * draw per call in call order, so a run is reproducible.
+ */
+const scriptFaults = z.object({
+  rate: z.number().min(0).max(1),
+  kinds: z.array(faultKind).min(1).default(['timeout', 'rate_limit', 'server_error']),
+  seed: z.number().int().min(0).max(2 ** 32 - 1).default(1),
+  tool: z.string().min(1).default('calculator'),
+});
+
+/** The scripted-model file format of SPEC §8 (plus `faults`, for fault-injection tests). */
 export const scriptSchema = z.object({
   turns: z
     .array(z.object({ match: z.string().optional(), iterations: z.array(scriptedIteration).min(1) }))
     .min(1),
+  faults: scriptFaults.optional(),
 });
 
 export type Script = z.input<typeof scriptSchema>;
@@ -39,18 +57,19 @@ export type ScriptedIteration = z.input<typeof scriptedIteration>;
 
 const errorCodes = { timeout: 'LLM_TIMEOUT', rate_limit: 'LLM_RATE_LIMITED', server_error: 'LLM_SERVER_ERROR' } as const;
 
-/** Reads and validates a script file; a bad file is a clear error naming the path. */
+/**
+ * Reads and validates a script file. Whatever is wrong (no such file, no permission, not JSON, not a
+ * script) the error is the same and quotes nothing of the file: a scripted spec may come from a
+ * capsule, and its error reaches the tenant (SPEC §13.1).
+ */
 export function loadScript(file: string): z.infer<typeof scriptSchema> {
-  let raw: unknown;
+  let parsed: ReturnType<typeof scriptSchema.safeParse> | undefined;
   try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (cause) {
-    throw new SomaError('CONFIG_INVALID', `cannot read the scripted model file ${file}: ${(cause as Error).message}`, { cause });
+    parsed = scriptSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+  } catch {
+    parsed = undefined;
   }
-  const parsed = scriptSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new SomaError('CONFIG_INVALID', `invalid scripted model file ${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  }
+  if (!parsed?.success) throw new SomaError('NO_MODEL_AVAILABLE', `scripted model ${file}: the file is missing, unreadable or not a valid script`);
   return parsed.data;
 }
 
@@ -71,6 +90,7 @@ export interface ScriptedModelOptions {
 export function createScriptedModel({ script, id, sleep = abortableSleep }: ScriptedModelOptions): ChatModel {
   const parsed = typeof script === 'string' ? loadScript(script) : scriptSchema.parse(script);
   const modelId = id ?? `scripted:${typeof script === 'string' ? script : 'inline'}`;
+  const nextFault = faultDraws(parsed.faults);
 
   return {
     id: modelId,
@@ -87,6 +107,8 @@ export function createScriptedModel({ script, id, sleep = abortableSleep }: Scri
       if (step.error) {
         throw new SomaError(errorCodes[step.error], `scripted provider error: ${step.error}`, { retryable: true });
       }
+      const fault = nextFault();
+      if (fault && fault !== 'malformed_tool_call') throw new SomaError(errorCodes[fault], `scripted provider fault: ${fault}`, { retryable: true });
       const chunks = step.text.match(/\S+\s*|\s+/g) ?? [];
       const pause = step.tokens_per_s > 0 ? 1000 / step.tokens_per_s : 0;
       for (const chunk of chunks) {
@@ -99,12 +121,13 @@ export function createScriptedModel({ script, id, sleep = abortableSleep }: Scri
         name: call.name,
         args: call.args,
       }));
+      if (fault === 'malformed_tool_call') toolCalls.push({ callId: `call_${iteration}_malformed`, name: parsed.faults!.tool, args: '{"expression": ' });
       for (const call of toolCalls) yield { type: 'tool-call', call };
       const promptTokens = options.messages.reduce((sum, m) => sum + countTiktokenTokens(m.content), 0);
       const output: LlmOutput = {
         text: step.text,
         toolCalls,
-        finishReason: toolCalls.length > 0 ? 'tool-calls' : 'stop',
+        finishReason: toolCalls.length > 0 ? 'tool-calls' : (step.finish_reason ?? 'stop'),
         logprobs: step.logprobs && step.logprobs.length > 0 ? { count: step.logprobs.length, sum: sum(step.logprobs) } : null,
         verbalConfidence: step.confidence ?? null,
         final: step.final,
@@ -113,6 +136,24 @@ export function createScriptedModel({ script, id, sleep = abortableSleep }: Scri
       };
       yield { type: 'finish', output };
     },
+  };
+}
+
+/** One draw per call: the fault of that call, or undefined (mulberry32, seeded by the script). */
+function faultDraws(faults: z.infer<typeof scriptFaults> | undefined): () => z.infer<typeof faultKind> | undefined {
+  if (!faults || faults.rate === 0) return () => undefined;
+  let state = faults.seed >>> 0;
+  const random = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return () => {
+    const fails = random() < faults.rate;
+    const kind = faults.kinds[Math.floor(random() * faults.kinds.length)]!;
+    return fails ? kind : undefined;
   };
 }
 

@@ -1,40 +1,62 @@
-import type { FactoryFunctionMap } from 'mathjs';
+import type { Piscina } from 'piscina';
 import type { CapabilityConfig, Tool } from '../../../ports/tools.js';
+import type { CalculatorAnswer, CalculatorTask } from './calculator-worker.js';
 
-/** mathjs functions that could run code, define things or recurse into the parser: never exposed. */
-const disabledFunctions = [
-  'import', 'createUnit', 'evaluate', 'parse', 'simplify', 'derivative',
-  'compile', 'parser', 'resolve', 'rationalize', 'symbolicEqual', 'chain', 'reviver', 'replacer',
-] as const;
-
-interface RestrictedMath {
-  evaluate: (expression: string) => unknown;
-  format: (value: unknown) => string;
+/** Limits of the calculator's workers: CPU-bound work never runs on the event loop (SPEC §13.1). */
+export interface CalculatorLimits {
+  /** Workers at most (each holds its own mathjs). */
+  maxThreads: number;
+  /** A worker with nothing to do exits after this long (idle memory matters). */
+  idleTimeoutMs: number;
+  /** Heap cap of a worker; an expression that needs more is a tool error, the worker is replaced. */
+  maxHeapMb: number;
+  /** Calculations waiting for a worker at most; more are refused at once. */
+  maxQueue: number;
+  /** Longest calculation, whatever the capability's timeout: one tenant cannot hold a worker longer. */
+  maxRunMs: number;
 }
 
-let shared: Promise<RestrictedMath> | undefined;
+/** One worker (about 90 MB with mathjs loaded), gone after 30 s idle; 128 MB heap; 10 s per calculation. */
+export const calculatorLimits: CalculatorLimits = { maxThreads: 1, idleTimeoutMs: 30_000, maxHeapMb: 128, maxQueue: 64, maxRunMs: 10_000 };
+
+/** The worker module next to this one: the compiled `.js` in a build, the `.ts` source otherwise. */
+const workerFile = new URL(`./calculator-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url).href;
+
+let pool: Promise<Piscina> | undefined;
+
+/** The process's calculator workers, started on the first calculation (Piscina loads then too). */
+function calculatorPool(): Promise<Piscina> {
+  pool ??= import('piscina').then(
+    ({ Piscina: Pool }) =>
+      new Pool({
+        filename: workerFile,
+        minThreads: 0,
+        maxThreads: calculatorLimits.maxThreads,
+        idleTimeout: calculatorLimits.idleTimeoutMs,
+        maxQueue: calculatorLimits.maxQueue,
+        resourceLimits: { maxOldGenerationSizeMb: calculatorLimits.maxHeapMb, maxYoungGenerationSizeMb: 16, stackSizeMb: 4 },
+      }),
+  );
+  return pool;
+}
+
+/** Stops the calculator's workers (shutdown); a later calculation starts them again. */
+export async function closeCalculatorWorkers(): Promise<void> {
+  const running = pool;
+  pool = undefined;
+  await (await running)?.close({ force: true });
+}
+
+/** How many calculator workers are running now. */
+export async function calculatorWorkerCount(): Promise<number> {
+  return pool ? (await pool).threads.length : 0;
+}
 
 /**
- * One restricted mathjs instance per process, loaded on first use (mathjs is large: importing it
- * eagerly would cost every Soma process ~100 MB before any calculation).
+ * `calculator {expression}` → `{result}`: arithmetic, functions, matrices and units via mathjs, in a
+ * worker thread with a memory cap. The runner's timeout aborts the call's signal, which terminates
+ * the worker running it (Piscina), so a runaway expression stops using CPU; other turns go on.
  */
-function restrictedMath(): Promise<RestrictedMath> {
-  shared ??= import('mathjs').then(({ all, create }) => restrictedEvaluate(create(all as FactoryFunctionMap)));
-  return shared;
-}
-
-/** A mathjs instance with the dangerous functions replaced by ones that throw; returns its evaluator. */
-function restrictedEvaluate(math: ReturnType<typeof import('mathjs')['create']>): RestrictedMath {
-  const evaluate = math.evaluate.bind(math);
-  const format = (value: unknown) => math.format(value, { precision: 14 });
-  const disabled = Object.fromEntries(
-    disabledFunctions.map((name) => [name, () => { throw new Error(`function ${name} is not available in the calculator`); }]),
-  );
-  math.import(disabled, { override: true });
-  return { evaluate: (expression) => evaluate(expression) as unknown, format };
-}
-
-/** `calculator {expression}` → `{result}`: arithmetic, functions, matrices and units via mathjs. */
 export function createCalculatorTool({ capability }: { capability: CapabilityConfig }): Tool {
   return {
     capability,
@@ -49,16 +71,34 @@ export function createCalculatorTool({ capability }: { capability: CapabilityCon
         required: ['expression'],
         additionalProperties: false,
       },
+      examples: [
+        { request: 'What is 31 * 47?', args: { expression: '31 * 47' } },
+        { request: 'What is 250 + 175?', args: { expression: '250 + 175' } },
+        { request: 'What is 90 divided by 6?', args: { expression: '90 / 6' } },
+        { request: 'What is 20% of 350?', args: { expression: '20% * 350' } },
+      ],
     },
-    async execute(args) {
+    async execute(args, context) {
       const { expression } = args as { expression: string };
-      const math = await restrictedMath();
-      const value = math.evaluate(expression);
-      if (typeof value === 'number' && Number.isFinite(value)) return { result: value };
-      if (typeof value === 'boolean') return { result: value };
-      if (typeof value === 'function') throw new Error('the expression defines a function instead of computing a value');
-      if (value === undefined) throw new Error('the expression has no value');
-      return { result: math.format(value) };
+      let answer: CalculatorAnswer;
+      const tooLong = AbortSignal.timeout(calculatorLimits.maxRunMs);
+      try {
+        answer = (await (await calculatorPool()).run({ expression: percentOf(expression) } satisfies CalculatorTask, { signal: AbortSignal.any([context.signal, tooLong]) })) as CalculatorAnswer;
+      } catch (error) {
+        if (context.signal.aborted) throw new Error('the calculation was stopped', { cause: error });
+        if (tooLong.aborted) throw new Error(`the calculation took longer than ${calculatorLimits.maxRunMs / 1000} s and was stopped`, { cause: error });
+        const code = (error as { code?: string }).code;
+        if (code === 'ERR_WORKER_OUT_OF_MEMORY') throw new Error(`the expression needs more than ${calculatorLimits.maxHeapMb} MB of memory`, { cause: error });
+        if (/queue is full/i.test((error as Error).message)) throw new Error('the calculator is busy; try again later', { cause: error });
+        throw new Error(`the calculation failed (${(error as Error).message})`, { cause: error });
+      }
+      if (!answer.ok) throw new Error(answer.error);
+      return { result: answer.value! };
     },
   };
+}
+
+/** "15% of 260" is how people (and small models) write a percentage of something: mathjs reads `15% * 260`. */
+function percentOf(expression: string): string {
+  return expression.replace(/%\s*of\b/gi, '% *');
 }

@@ -10,7 +10,8 @@ export interface BuiltinToolDependencies {
   clock: Clock;
   /** Memory recall bound to the capsule whose tools are being built. */
   recall: MemoryRecall;
-  fetch?: typeof globalThis.fetch;
+  /** The egress policy's fetch (`http_fetch` connects only where it allows). */
+  fetch: typeof globalThis.fetch;
 }
 
 const factories = {

@@ -1,1 +1,2 @@
-export { connectMcpTools, mcpCapabilityConfig, type McpServerConfig, type McpToolConnections, type McpToolsOptions } from './mcp-tools.js';
+// This module imports no MCP SDK code: the SDK loads on the first connection to a server.
+export { createMcpServerRegistry, type McpRegistryLogger, type McpServerConfig, type McpServerRegistry, type McpServerRegistryOptions } from './mcp-server-registry.js';

@@ -1,0 +1,1 @@
+export { createEnvironmentModel, judgePrompt, environmentSchema, type Environment, type EnvironmentVerdict } from './environment-model.js';

@@ -1,0 +1,1 @@
+export { dayWindow, minuteWindow, retryAfterSeconds, type QuotaWindow } from './quota-windows.js';
