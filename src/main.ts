@@ -8,6 +8,7 @@ import { sql } from 'drizzle-orm';
 import { serve, type ServerType } from '@hono/node-server';
 import { pino, type Logger as PinoLogger } from 'pino';
 import { createHttpBrain, createLocalBrain } from './adapters/brain/index.js';
+import { createEgressPolicy, type EgressPolicy } from './adapters/egress/index.js';
 import { cryptoIdSource } from './adapters/ids/index.js';
 import { createMetrics, type Metrics } from './adapters/metrics/index.js';
 import { createModelFactory } from './adapters/model/model-factory.js';
@@ -16,15 +17,17 @@ import { createOpaHttpPolicy, createOpaWasmPolicy } from './adapters/policy/inde
 import { createKafkaPublisher, createOutboxRelay, probeKafka, THIRTY_DAYS_MS } from './adapters/relay/index.js';
 import { probeHttp } from './adapters/probes/index.js';
 import { createDrizzleStore, openConfiguredDatabase, type Database } from './adapters/store/index.js';
-import { builtinToolNames, createBuiltinTool, createToolRunner } from './adapters/tools/index.js';
+import { builtinToolNames, closeCalculatorWorkers, createBuiltinTool, createMcpServerRegistry, createToolRunner, type McpServerRegistry } from './adapters/tools/index.js';
 import { listLocalModels } from './adapters/model/local-catalogue.js';
 import { readCatalogue, type CatalogueTool } from './app/catalogue.js';
 import type { AppContext, StoreContext } from './app/context.js';
 import { CHAT_EVENTS_TOPIC } from './app/events.js';
 import { authenticate } from './app/tenancy.js';
 import { LiveTurns } from './app/live-turns.js';
+import { metricModelLabel } from './app/send-message/index.js';
 import { InterruptedError } from './app/turn/index.js';
 import { pruneOutbox, sweepTurns } from './app/upkeep.js';
+import { recoverInterruptedEvals, stopBackgroundEvals } from './app/evals/index.js';
 import type { Config } from './config.js';
 import { HealthMonitor } from './core/health/index.js';
 import { createBrainServerApp, createHttpApp } from './entry/http/index.js';
@@ -34,7 +37,10 @@ import type { ModelFactory } from './ports/model-factory.js';
 import type { PolicyEngine } from './ports/tools.js';
 
 export { defaultModelsDir, resolveLocalModelPath } from './adapters/model/model-factory.js';
-export { defaultModelSpec, pullModel } from './adapters/model/pull/index.js';
+export { defaultModelSpec, knownModelSpecs, pullModel } from './adapters/model/pull/index.js';
+
+/** An eval run with no stored result for this long belongs to a stopped process (no item takes that long). */
+const EVAL_STALE_MS = 30 * 60_000;
 
 /** Counts tokens for replay's recorded model: the o200k tiktoken encoding. */
 const countTokens = (text: string) => countTiktokens(text, 'o200k_base');
@@ -46,6 +52,10 @@ export interface Soma {
   database: Database;
   metrics: Metrics;
   logger: PinoLogger;
+  /** The operator's MCP servers (`SOMA_MCP_SERVERS`); `names()` lists them for a catalogue. */
+  mcpServers: McpServerRegistry;
+  /** Where tools may connect (`SOMA_EGRESS_ALLOW`). */
+  egress: EgressPolicy;
   /** Starts the HTTP server; resolves once it listens. */
   listen(options?: { port?: number; host?: string }): Promise<{ server: ServerType; port: number }>;
   /** Starts relaying the outbox to Kafka (`KAFKA_BROKERS`) in this process; resolves to its stop function. */
@@ -71,10 +81,23 @@ export interface CreateSomaOptions {
   migrate?: boolean;
   /** Use this database instead of opening the configured one (tests); it is not closed by `close()`. */
   database?: Database;
+  /** Where the process logger (with its redaction) writes its lines instead of stdout (tests capture them); unused with `logger`. */
+  logStream?: { write(line: string): void };
 }
 
-export async function createSoma({ config, clock = systemClock, logger, models, brain, migrate = true, database: given }: CreateSomaOptions): Promise<Soma> {
-  const log = logger ?? pino({ level: config.logLevel, base: { service: 'soma' } });
+/**
+ * Log paths that may carry secrets (SPEC §13.1): capability config, headers, environments, keys.
+ * Pino censors them in every line this process writes.
+ */
+export const redactedLogPaths = [
+  'config.headers', 'config.env', '*.config.headers', '*.config.env', 'capability.config', 'capabilities[*].config', 'tools[*].config',
+  'headers.authorization', 'req.headers.authorization', 'req.headers.cookie', 'request.headers.authorization',
+  'authorization', 'api_key', 'apiKey', 'token', 'password', 'secret', '*.api_key', '*.apiKey', '*.token', '*.password', '*.secret',
+];
+
+export async function createSoma({ config, clock = systemClock, logger, models, brain, migrate = true, database: given, logStream }: CreateSomaOptions): Promise<Soma> {
+  const options = { level: config.logLevel, base: { service: 'soma' }, redact: { paths: redactedLogPaths, censor: '***' } };
+  const log = logger ?? (logStream ? pino(options, logStream) : pino(options));
   const database = given ?? (await openConfiguredDatabase(config));
   const closers: (() => Promise<unknown>)[] = given ? [] : [() => database.close()];
   try {
@@ -84,7 +107,11 @@ export async function createSoma({ config, clock = systemClock, logger, models, 
       const tracing = startTracing({ endpoint: config.otlpEndpoint });
       closers.push(() => tracing.shutdown());
     }
-    const metrics = createMetrics({ defaultMetrics: true });
+    const metrics = createMetrics({
+      defaultMetrics: true,
+      knownModelLabels: [metricModelLabel(config.model)],
+      toolLabels: [...builtinToolNames, 'mcp', '(unknown)'],
+    });
     const live = new LiveTurns();
     const health = new HealthMonitor();
     health.report('database', true);
@@ -96,8 +123,32 @@ export async function createSoma({ config, clock = systemClock, logger, models, 
         : createLocalBrain({ database, clock, metrics }));
 
     const policy: PolicyEngine = config.opaUrl ? createOpaHttpPolicy({ url: config.opaUrl }) : await createOpaWasmPolicy({});
-    const toolRunner = createToolRunner({ policy, clock, recallFor: (scope) => (query) => theBrain.recall(scope, query), metrics });
-    const modelFactory = models ?? createModelFactory({ modelsDir: config.modelsDir, openaiBaseUrl: config.openaiBaseUrl, openaiApiKey: config.openaiApiKey, anthropicApiKey: config.anthropicApiKey, contextTokens: config.contextTokens });
+    // The tenant boundary (SPEC §13.1): tools connect only where the egress policy allows, MCP only
+    // to the operator's registered servers (pooled, closed on shutdown).
+    const egress = createEgressPolicy({ allow: config.egressAllow });
+    const mcpServers = createMcpServerRegistry({ servers: config.mcpServers, fetch: egress.fetch, logger: log });
+    closers.push(() => mcpServers.close(), () => egress.close(), () => closeCalculatorWorkers());
+    const toolRunner = createToolRunner({ policy, clock, recallFor: (scope) => (query) => theBrain.recall(scope, query), metrics, egress, mcpServers });
+    const retry = {
+      ...config.llmRetry,
+      onRetry: ({ attempt, error, delayMs }: { attempt: number; error: { code: string; message: string }; delayMs: number }) =>
+        log.warn({ attempt, code: error.code, delayMs }, 'model call failed; retrying'),
+    };
+    const modelFactory =
+      models ??
+      createModelFactory({
+        modelsDir: config.modelsDir,
+        openaiBaseUrl: config.openaiBaseUrl,
+        openaiApiKey: config.openaiApiKey,
+        anthropicApiKey: config.anthropicApiKey,
+        contextTokens: config.contextTokens,
+        // The operator's models: the default and the judges it names (SOMA_JUDGE_MODELS, SOMA_EVAL_JUDGE_MODEL).
+        operatorModels: [config.model, ...Object.values(config.judges ?? {}), ...(config.evalJudgeModel ? [config.evalJudgeModel] : [])],
+        allowScripted: config.allowScriptedModels,
+        localModelCache: config.localModelCache,
+        localToolProtocol: config.localToolProtocol,
+        retry,
+      });
     if ('closeAll' in modelFactory) closers.push(() => (modelFactory as { closeAll(): Promise<void> }).closeAll());
 
     const ctx: AppContext = {
@@ -113,6 +164,7 @@ export async function createSoma({ config, clock = systemClock, logger, models, 
       metrics,
       logger: log,
       live,
+      admission: { mcpServers: mcpServers.names(), allowScriptedModels: config.allowScriptedModels },
       settings: {
         defaultModel: config.model,
         rlm: config.rlm,
@@ -123,6 +175,9 @@ export async function createSoma({ config, clock = systemClock, logger, models, 
         brainTimeoutMs: config.brainTimeoutMs,
         ssePingMs: config.ssePingMs,
         streamPollMs: 250,
+        quotas: config.quotas,
+        ...(config.judges ? { judges: config.judges } : {}),
+        ...(config.evalJudgeModel ? { evalJudgeModel: config.evalJudgeModel } : {}),
       },
     };
 
@@ -134,7 +189,10 @@ export async function createSoma({ config, clock = systemClock, logger, models, 
       const { recovered, expired } = await sweepTurns(ctx, { olderThanMs });
       if (recovered > 0) log.warn({ recovered }, 'closed turns left running by a stopped process with their best committed draft');
       if (expired > 0) log.info({ expired }, 'approvals timed out (treated as denied)');
+      const evals = await recoverInterruptedEvals(ctx, { olderThanMs: olderThanMs < 0 ? -1 : EVAL_STALE_MS });
+      if (evals > 0) log.warn({ evals }, 'marked eval runs left running by a stopped process as interrupted');
     };
+    closers.unshift(() => stopBackgroundEvals(ctx));
     const staleAfterMs = config.turnDeadlineMs + 10_000;
     await sweep(database.driver === 'pglite' && !given ? -1 : staleAfterMs);
     const every = (ms: number, work: () => Promise<unknown>, what: string) => {
@@ -155,6 +213,18 @@ export async function createSoma({ config, clock = systemClock, logger, models, 
     };
     void prune().catch((err) => log.warn({ err }, 'outbox retention failed'));
     every(3_600_000, prune, 'outbox retention');
+    // PGlite has no autovacuum nor checkpointer: every minute the server vacuums and analyses the
+    // tables that grew and checkpoints a WAL past max_wal_size.
+    const { upkeep } = database;
+    if (upkeep) {
+      const maintain = async () => {
+        const started = performance.now();
+        const done = await upkeep();
+        if (done.vacuumed.length > 0 || done.checkpointed) log.info({ ...done, ms: Math.round(performance.now() - started) }, 'embedded database upkeep');
+      };
+      void maintain().catch((err) => log.warn({ err }, 'embedded database upkeep failed'));
+      every(config.pgliteUpkeepIntervalMs ?? 60_000, maintain, 'embedded database upkeep');
+    }
     // The outbox_pending gauge, with or without a relay in this process.
     const refreshPending = async () => metrics.setPending(await ctx.store.events.countPending());
     void refreshPending().catch(() => undefined);
@@ -173,7 +243,7 @@ export async function createSoma({ config, clock = systemClock, logger, models, 
       metricsRegistry: metrics.registry,
       readiness,
       serveBrain: !config.brainUrl,
-      catalogue: () => readCatalogue({ tools: catalogueTools, defaultModel: config.model, localModels: listLocalModels(config.modelsDir), models: modelFactory, allowScriptedModels: scriptedModelsAllowed(config) }),
+      catalogue: () => readCatalogue({ tools: catalogueTools, defaultModel: config.model, localModels: listLocalModels(config.modelsDir), models: modelFactory, allowScriptedModels: config.allowScriptedModels, mcpServers: mcpServers.names() }),
       studio: { apiKeyFile: embeddedApiKeyFile(config) },
     });
 
@@ -185,6 +255,8 @@ export async function createSoma({ config, clock = systemClock, logger, models, 
       database,
       metrics,
       logger: log,
+      mcpServers,
+      egress,
       listen: async (options) => {
         const listening = await listenOn(app, { port: options?.port ?? config.port, host: options?.host ?? config.host }, closers);
         servers.push(listening.server);
@@ -227,10 +299,15 @@ export async function createSoma({ config, clock = systemClock, logger, models, 
   }
 }
 
+const refusedFetch: typeof globalThis.fetch = async () => {
+  throw new Error('the catalogue never fetches');
+};
+
 /** The built-in tools with their argument schemas, as the capsule editor offers them. */
 function builtinCatalogueTools(clock: Clock): CatalogueTool[] {
   return builtinToolNames.map((name) => {
-    const tool = createBuiltinTool({ capability: { name, kind: 'builtin', enabled: true }, clock, recall: async () => [] });
+    // Built only to read its definition: never executed, so it needs no recall and no network.
+    const tool = createBuiltinTool({ capability: { name, kind: 'builtin', enabled: true }, clock, recall: async () => [], fetch: refusedFetch });
     return { name, kind: 'builtin', description: tool.definition.description ?? '', input_schema: tool.definition.inputSchema as Record<string, unknown> };
   });
 }
@@ -240,12 +317,6 @@ function embeddedApiKeyFile(config: Config): string | undefined {
   if (config.databaseUrl) return undefined;
   const relative = path.relative(process.cwd(), path.join(config.dataDir, 'api-key'));
   return relative.startsWith('..') || path.isAbsolute(relative) ? 'api-key in the data folder (SOMA_DATA_DIR)' : `./${relative}`;
-}
-
-/** `SOMA_ALLOW_SCRIPTED_MODELS` (SPEC §13.1): from the configuration once it carries the flag, else the environment. */
-function scriptedModelsAllowed(config: Config): boolean {
-  const flag = (config as Partial<{ allowScriptedModels: boolean }>).allowScriptedModels;
-  return flag ?? process.env.SOMA_ALLOW_SCRIPTED_MODELS === 'true';
 }
 
 export interface BrainServer {

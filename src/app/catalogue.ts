@@ -19,6 +19,8 @@ export interface CatalogueProvider {
 /** What a capsule may choose on this server (`GET /v1/catalogue`). */
 export interface Catalogue {
   tools: CatalogueTool[];
+  /** Names of the MCP servers the operator registered (`SOMA_MCP_SERVERS`): what an MCP tool's `config.server` may name. Never their commands, URLs or headers. */
+  mcp_servers: string[];
   models: {
     /** The model used when a capsule names none (`SOMA_MODEL`), shown by name only. */
     default: string;
@@ -48,14 +50,29 @@ const providerProbe: Record<Exclude<CatalogueProvider['prefix'], 'local' | 'scri
 
 /**
  * The operator's catalogue: every built-in tool with its argument schema, and the models a capsule
- * may name — local models by catalogue name and the remote providers whose credentials are set.
+ * may name — local models by catalogue name and the remote providers whose credentials are set —
+ * and the registered MCP servers by name.
  */
-export function readCatalogue({ tools, defaultModel, localModels, models, allowScriptedModels = false }: { tools: CatalogueTool[]; defaultModel: string; localModels: string[]; models: ModelFactory; allowScriptedModels?: boolean }): Catalogue {
+export function readCatalogue({
+  tools,
+  defaultModel,
+  localModels,
+  models,
+  allowScriptedModels = false,
+  mcpServers = [],
+}: {
+  tools: CatalogueTool[];
+  defaultModel: string;
+  localModels: string[];
+  models: ModelFactory;
+  allowScriptedModels?: boolean;
+  mcpServers?: readonly string[];
+}): Catalogue {
   const providers: CatalogueProvider[] = Object.entries(providerProbe).map(([prefix, probe]) => {
     const info = models.describe(probe);
     return { prefix: prefix as CatalogueProvider['prefix'], available: info.available, ...(info.available || !info.reason ? {} : { reason: info.reason }) };
   });
   providers.push({ prefix: 'local', available: localModels.length > 0, ...(localModels.length > 0 ? {} : { reason: 'no local model in the models folder (run `soma model pull`)' }) });
   providers.push({ prefix: 'scripted', available: allowScriptedModels, ...(allowScriptedModels ? {} : { reason: 'scripted models are for tests (SOMA_ALLOW_SCRIPTED_MODELS)' }) });
-  return { tools, models: { default: displayModelSpec(defaultModel), choices: localModels, providers } };
+  return { tools, mcp_servers: [...mcpServers], models: { default: displayModelSpec(defaultModel), choices: localModels, providers } };
 }

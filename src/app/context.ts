@@ -1,3 +1,4 @@
+import type { AdmissionRules } from '../core/admission/index.js';
 import type { HealthMonitor } from '../core/health/index.js';
 import type { Brain } from '../ports/brain.js';
 import type { Clock } from '../ports/clock.js';
@@ -26,6 +27,8 @@ export interface Logger {
 export interface Caller {
   tenantId: string;
   userId: string;
+  /** Called with the tenant's admin key (created with the tenant, or with `admin: true`): reads every event of the tenant. */
+  admin?: boolean;
 }
 
 /** Everything the use cases depend on; built once by the composition root. */
@@ -45,6 +48,8 @@ export interface AppContext {
   logger: Logger;
   /** The turns this process is running (live streams, drain). */
   live: LiveTurns;
+  /** What capsules may name (registered MCP servers, scripted models); absent = none of either. */
+  admission?: AdmissionRules;
   settings: {
     defaultModel: string;
     rlm: { enabled: boolean; singleShot: boolean; maxIterations?: number; convergenceThreshold?: number };
@@ -57,6 +62,12 @@ export interface AppContext {
     ssePingMs: number;
     /** How often a stream following a turn another process runs looks for its new events. */
     streamPollMs: number;
+    /** Per-tenant quotas (`SOMA_TENANT_TURNS_PER_MINUTE`, `SOMA_TENANT_TOKENS_PER_DAY`); undefined = unlimited. */
+    quotas?: { turnsPerMinute?: number | undefined; tokensPerDay?: number | undefined };
+    /** The judges a capsule's scorer may name (`SOMA_JUDGE_MODELS`): name → model spec, chosen by the operator. */
+    judges?: Record<string, string>;
+    /** The operator's judge model for `match: "judge"` eval items (`SOMA_EVAL_JUDGE_MODEL`). */
+    evalJudgeModel?: string;
   };
 }
 

@@ -1,10 +1,14 @@
 import type { Failure } from '../shared/errors.js';
 import type { Result } from '../shared/result.js';
-import type { LearnedState, Neuromodulators, TurnMetrics, Weights } from './learning.js';
+import type { LearnedState, LearningSource, Neuromodulators, TurnMetrics, Weights } from './learning.js';
 
-/** `POST /v1/learning/publish_turn_metrics` request: the plan's body plus `capsule_id`. */
+/**
+ * `POST /v1/learning/publish_turn_metrics` request: the plan's body plus `capsule_id`. Without
+ * `capsule_id` the brain learns for the capsule of the tenant's turn `turn_id`, else of the capsule named
+ * by `persona`. Idempotent per (capsule, turn, iteration, source): a repeat returns the stored step.
+ */
 export interface PublishTurnMetricsRequest extends TurnMetrics {
-  capsule_id: string;
+  capsule_id?: string;
   /** Tenant id (the plan calls it `tenant`). */
   tenant: string;
   persona?: string;
@@ -22,6 +26,11 @@ export interface PublishOptions {
    * ignores it, and the caller then persists on its own.
    */
   persist?: (response: PublishTurnMetricsResponse, transaction: unknown) => Promise<void>;
+  /**
+   * `persist` only appends rows (the iteration, its token usage, its events) and reads nothing: a
+   * brain in the caller's database may collect them into its own learning statement (one commit).
+   */
+  appendOnly?: boolean;
 }
 
 /** The result of one learning step. */
@@ -41,6 +50,10 @@ export interface PublishTurnMetricsResponse {
   learned?: boolean;
   /** `options.persist` ran inside the step's transaction and committed with it. */
   persisted?: boolean;
+  /** The step was already in the history (a retry): this is its stored result and nothing was appended. */
+  replayed?: boolean;
+  /** The capsule the step learned for (resolved from the turn or persona when the request had none). */
+  capsule_id?: string;
 }
 
 export interface MemoryRecord {
@@ -54,10 +67,16 @@ export interface MemoryRecord {
 export interface RecalledMemory {
   key: string;
   content: string;
-  /** Softmax weight of the memory under the capsule's τ (sums to 1 over the candidates). */
+  /** Softmax weight of the memory under τ (sums to 1 over the memories returned). */
   score: number;
   /** The raw combined score c = α·sim + β·importance + γ·recency. */
   raw?: number;
+  /** Similarity to the query in [0, 1] (full-text rank relative to the best match of this recall). */
+  similarity?: number;
+  /** Stored importance in [0, 1]. */
+  importance?: number;
+  /** Recency in [0, 1] at recall time: 2^(−age / half-life). */
+  recency?: number;
 }
 
 /** `POST /v1/memory/recall` query. */
@@ -73,15 +92,33 @@ export interface RecallQuery {
   weights?: Weights;
 }
 
+/**
+ * The scope's capsule as the caller read it a moment ago, its tenant checked (a turn's first run, from
+ * the read that admitted the turn). An in-process brain then takes the capsule's learning config from
+ * here instead of reading the capsule again. Only the app passes it, never anything from a request body.
+ */
+export interface KnownCapsule {
+  /** The capsule's stored `learning_config`, as read. */
+  learningConfig: unknown;
+}
+
 export interface BrainScope {
   tenantId: string;
   capsuleId: string;
+  /**
+   * The user on whose behalf memory is read or written: memories belong to (capsule, user) unless the
+   * capsule's `learning_config.memory_scope` is `capsule` (SPEC §13.1). Absent = the capsule's shared
+   * memories. Learning state is per capsule and ignores it.
+   */
+  userId?: string;
 }
 
 /** One row of a capsule's learning history (`learning_updates`), as the API returns it. */
 export interface LearningHistoryEntry {
   seq: number;
   kind: 'learn' | 'rollback' | 'reset';
+  /** What a `learn` row learned from: an `iteration` of its turn, or users' `feedback` on it; null for rollback and reset. */
+  source: LearningSource | null;
   turn_id: string | null;
   iteration_number: number | null;
   weights_before: Weights;
@@ -141,9 +178,9 @@ export interface Brain {
   publishTurnMetrics(request: PublishTurnMetricsRequest, options?: PublishOptions): Promise<PublishTurnMetricsResponse>;
   /** Current learned state of a capsule. */
   getState(scope: BrainScope): Promise<LearnedState & { learning_version: number }>;
-  remember(scope: BrainScope, memory: MemoryRecord): Promise<void>;
+  remember(scope: BrainScope, memory: MemoryRecord, known?: KnownCapsule): Promise<void>;
   /** The `top_k` memories of the capsule by softmax weight (full-text similarity, importance, recency under α β γ τ). */
-  recall(scope: BrainScope, query: RecallQuery): Promise<RecalledMemory[]>;
+  recall(scope: BrainScope, query: RecallQuery, known?: KnownCapsule): Promise<RecalledMemory[]>;
   /**
    * The capsule's learned state and up to `limit` history rows with `seq` > `after`, read in one
    * snapshot (the state and the page agree while turns keep learning). `CAPSULE_NOT_FOUND` for an

@@ -12,6 +12,11 @@ export interface ToolDefinition {
   description: string;
   /** JSON Schema of the arguments object. */
   inputSchema: JsonSchema;
+  /**
+   * Example requests with the arguments of the call that answers them. Providers may show them to the
+   * model; the local adapter's tool decision step uses them as few-shot examples.
+   */
+  examples?: { request: string; args: Record<string, unknown> }[];
 }
 
 /** A tool call the model made. `args` is the parsed arguments object (not yet validated). */
@@ -45,7 +50,7 @@ export interface LlmOutput {
   /** The model declared its answer final (scripted `final`, or parsed from text). */
   final: boolean;
   usage: { promptTokens: number; completionTokens: number };
-  /** Model id that produced the output (`local:gemma-3-270m`, `openai:gpt-4o-mini`, …). */
+  /** Model id that produced the output (`local:smollm2-135m-instruct-q4_1`, `openai:gpt-4o-mini`, …). */
   model: string;
 }
 
@@ -62,11 +67,14 @@ export interface ModelCallOptions {
   seed?: number;
   temperature?: number;
   maxOutputTokens?: number;
+  /** Extra texts that end the completion when generated (the model's end-of-turn token always does). */
+  stopSequences?: string[];
   /** Aborting cancels the call; the stream then throws an AbortError. */
   signal?: AbortSignal;
   /**
-   * Which turn/iteration this call belongs to. Real providers ignore it; the scripted provider uses
-   * `userMessage` to pick its script entry and `iteration` to pick the scripted iteration.
+   * Which turn/iteration this call belongs to. The scripted provider uses `userMessage` to pick its
+   * script entry and `iteration` to pick the scripted iteration; the local provider's tool decision
+   * step reads the question from `userMessage`. Remote providers ignore it.
    */
   turn?: { userMessage: string; iteration: number };
 }
@@ -87,7 +95,7 @@ export interface ModelCapabilities {
  * or `LLM_FAILED` (not retryable). Retries with backoff are the adapter's job for real providers.
  */
 export interface ChatModel {
-  /** Full model id including the provider prefix, e.g. `local:gemma-3-270m-q4_k_m`. */
+  /** Full model id including the provider prefix, e.g. `local:smollm2-135m-instruct-q4_1`. */
   readonly id: string;
   readonly capabilities: ModelCapabilities;
   /** Streams one completion. The last part is always `finish` unless the call throws. */

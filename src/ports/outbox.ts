@@ -6,6 +6,7 @@ export type EventType =
   | 'chat.approval_requested'
   | 'chat.approval_decided'
   | 'chat.turn_resumed'
+  | 'chat.feedback_received'
   | 'learning.rolled_back'
   | 'learning.reset'
   | 'capsule.created'

@@ -1,6 +1,6 @@
 import type { JsonSchema } from '../shared/json.js';
 import type { LlmOutput, ToolCall } from './chat-model.js';
-import type { Neuromodulators, Weights } from './learning.js';
+import type { Evidence, LearningSource, Neuromodulators, Weights } from './learning.js';
 import type { EventEnvelope, Outbox } from './outbox.js';
 import type { ToolOutcome, ToolPolicy } from './tools.js';
 
@@ -14,8 +14,11 @@ export interface TenantRecord {
 
 /** What authentication needs of an API key; only the key's SHA-256 is stored. */
 export interface ApiKeyRecord {
+  id: string;
   tenantId: string;
   userId: string;
+  /** The tenant's admin key: reads every event of the tenant (SPEC §13.1). */
+  admin: boolean;
   /** Set once the key is revoked; a revoked key never authenticates again. */
   revokedAt: Date | null;
 }
@@ -249,11 +252,20 @@ export interface StoredIteration extends IterationRow {
 export interface LearningUpdateRecord {
   seq: number;
   kind: 'learn' | 'rollback' | 'reset';
+  /** `iteration` or `feedback` for a `learn` row (null for rollback and reset, and for rows older than the column). */
+  source: LearningSource | null;
   turnId: string | null;
   iterationNumber: number | null;
   weightsBefore: Weights;
   neuromodulatorsBefore: Neuromodulators;
   baselineBefore: number;
+  evidenceBefore: Evidence;
+  weightsAfter: Weights;
+  neuromodulatorsAfter: Neuromodulators;
+  baselineAfter: number;
+  evidenceAfter: Evidence;
+  /** The step's recorded inputs (metrics or feedback totals, and the capsule's `learning_config` at step time). */
+  inputs: Record<string, unknown>;
 }
 
 /** An outbox row as `/v1/events` serves it: the envelope with its delivery state. */
@@ -285,11 +297,13 @@ export interface TenantRepository {
 
 export interface ApiKeyRepository {
   /** Stores a key by its SHA-256 `hash`. */
-  insert(key: { id: string; tenantId: string; userId: string; hash: string }): Promise<void>;
+  insert(key: { id: string; tenantId: string; userId: string; hash: string; admin?: boolean }): Promise<void>;
   /** The key with this hash, revoked or not; undefined when unknown. */
   findByHash(hash: string): Promise<ApiKeyRecord | undefined>;
   /** Revokes the live key with this hash at `at`; false when there was none. */
   revokeByHash(hash: string, at: Date): Promise<boolean>;
+  /** Revokes the key with this id at `at` (a revoked key keeps its first revocation time); false when the id is unknown. */
+  revokeById(id: string, at: Date): Promise<boolean>;
 }
 
 export interface CapsuleRepository {
@@ -313,6 +327,18 @@ export interface ConversationRepository {
    * undefined for an unknown id or another tenant's.
    */
   findWithRole(tenantId: string, userId: string, id: string): Promise<{ conversation: ConversationRecord; role: ParticipantRole | null } | undefined>;
+  /**
+   * What a new turn starts from, in one read: the tenant's conversation with `userId`'s role in it (null
+   * when the user does not take part), its capsule (undefined when it is gone) and the conversation's
+   * latest `historyLimit` user and assistant messages, oldest first. Undefined for an unknown id or
+   * another tenant's.
+   */
+  findForTurn(
+    tenantId: string,
+    userId: string,
+    id: string,
+    historyLimit: number,
+  ): Promise<{ conversation: ConversationRecord; role: ParticipantRole | null; capsule: CapsuleRecord | undefined; recent: Pick<MessageRecord, 'id' | 'role' | 'content'>[] } | undefined>;
   /** Adds `count` to the conversation's message count. */
   countMessages(id: string, count: number): Promise<void>;
   /**
@@ -328,7 +354,7 @@ export interface MessageRepository {
    * The last `limit` user and assistant messages of a conversation, oldest first (the turn's
    * history); with `before`, only messages created before it (a resumed turn's history).
    */
-  recentHistory(conversationId: string, limit: number, before?: Date): Promise<Pick<MessageRecord, 'role' | 'content'>[]>;
+  recentHistory(conversationId: string, limit: number, before?: Date): Promise<Pick<MessageRecord, 'id' | 'role' | 'content'>[]>;
   /** Replaces the answer of a turn (a resumed turn's close); false when the turn has none yet. */
   replaceAnswer(turnId: string, answer: Pick<MessageRecord, 'content' | 'tokenCount' | 'model' | 'latencyMs' | 'metadata' | 'createdAt'>): Promise<boolean>;
   /** Every message of a conversation in order. */
@@ -420,9 +446,12 @@ export interface EventRepository {
   /**
    * Up to `limit` of the tenant's events with position > `after`, in position order. Events get their
    * position after they committed, in commit order (numbered here, before reading), so a reader
-   * following `after` never skips a transaction that committed late.
+   * following `after` never skips a transaction that committed late. With `readableBy`, only the
+   * events that user may read: those of conversations they take part in (an event with a `turn_id`
+   * belongs to that turn's conversation, else to the `conversation_id` of its payload), and those tied
+   * to no conversation.
    */
-  listForTenant(tenantId: string, page: { after: number; limit: number }): Promise<StoredEvent[]>;
+  listForTenant(tenantId: string, page: { after: number; limit: number; readableBy?: string }): Promise<StoredEvent[]>;
   /** Rows still `pending` (the `outbox_pending` gauge). */
   countPending(): Promise<number>;
   /**
@@ -430,6 +459,114 @@ export interface EventRepository {
    * retention); returns how many.
    */
   deleteOlderThan(filter: { before: Date; statuses: ('pending' | 'published' | 'dead')[]; limit: number }): Promise<number>;
+}
+
+/** What a tenant used in one quota window (SPEC §13.1): turns per minute, tokens per day. */
+export type UsageKind = 'turns' | 'tokens';
+
+export interface UsageRepository {
+  /**
+   * Counts one turn in the tenant's window that starts at `windowStart`, unless `limit` turns are
+   * counted there already: one atomic statement, so concurrent servers never admit more than `limit`.
+   * The count after admitting, or undefined when refused (nothing is written then).
+   */
+  admitTurn(tenantId: string, windowStart: Date, limit: number): Promise<number | undefined>;
+  /** Adds `tokens` to the tenant's token window that starts at `windowStart`. */
+  addTokens(tenantId: string, windowStart: Date, tokens: number): Promise<void>;
+  /** What the tenant used in the window of `kind` that starts at `windowStart` (0 when nothing). */
+  used(tenantId: string, kind: UsageKind, windowStart: Date): Promise<number>;
+  /** Deletes the tenant's windows of `kind` that started before `before`. */
+  forget(tenantId: string, kind: UsageKind, before: Date): Promise<void>;
+}
+
+/** A user's feedback on a turn (SPEC §13.2 `turn_feedback`). */
+export interface FeedbackRecord {
+  turnId: string;
+  userId: string;
+  tenantId: string;
+  capsuleId: string;
+  conversationId: string;
+  /** The user's latest score in [−1, 1]. */
+  score: number;
+  comment: string | null;
+  /** The turn's feedback revision this row last took (the feedback learning step's `iteration_number`). */
+  revision: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface FeedbackRepository {
+  /** A user's feedback on a turn; undefined when there is none. */
+  find(turnId: string, userId: string): Promise<FeedbackRecord | undefined>;
+  /** Writes (or replaces) a user's feedback and gives it the turn's next revision, which it returns. */
+  save(feedback: Omit<FeedbackRecord, 'revision' | 'createdAt' | 'updatedAt'> & { at: Date }): Promise<number>;
+  /** Changes only the comment. */
+  updateComment(turnId: string, userId: string, comment: string | null, at: Date): Promise<void>;
+  /** The sum of every user's latest score on the turn. */
+  total(turnId: string): Promise<number>;
+}
+
+export type EvalRunStatus = 'running' | 'completed' | 'failed' | 'interrupted';
+
+/** A stored `soma eval` run (`eval_runs`). */
+export interface EvalRunRecord {
+  id: string;
+  tenantId: string;
+  userId: string;
+  name: string;
+  datasetHash: string;
+  /** The validated dataset (`{name, setup, items}`), as JSON. */
+  dataset: unknown;
+  configurations: string[];
+  status: EvalRunStatus;
+  /** One summary per configuration (the `runs` of the JSON line), as JSON. */
+  summary: unknown[];
+  environment: Record<string, unknown>;
+  error: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+  completedAt: Date | null;
+}
+
+/** One item under one configuration (`eval_results`). */
+export interface EvalResultRecord {
+  id: string;
+  runId: string;
+  configuration: string;
+  itemIndex: number;
+  input: string;
+  expected: string;
+  match: string;
+  answer: string;
+  correct: boolean;
+  detail: string | null;
+  tags: string[];
+  turnId: string | null;
+  conversationId: string | null;
+  capsuleId: string | null;
+  iterations: number;
+  exitReason: string;
+  tokens: number;
+  toolsUsed: string[];
+  latencyMs: number;
+  createdAt: Date;
+}
+
+export interface EvalRepository {
+  insertRun(run: Omit<EvalRunRecord, 'summary' | 'error' | 'completedAt' | 'updatedAt'>): Promise<void>;
+  findRun(tenantId: string, id: string): Promise<EvalRunRecord | undefined>;
+  /** Up to `limit` of the tenant's runs, newest first, strictly older than `after`. */
+  listRuns(tenantId: string, page: { limit: number; after?: KeysetPosition }): Promise<EvalRunRecord[]>;
+  /** The tenant's newest unfinished run of this dataset and these configurations (a rerun resumes it). */
+  findResumable(tenantId: string, datasetHash: string, configurations: string[]): Promise<EvalRunRecord | undefined>;
+  /** A run of the tenant still `running`, if any. */
+  findRunning(tenantId: string): Promise<EvalRunRecord | undefined>;
+  updateRun(id: string, changes: Partial<Pick<EvalRunRecord, 'status' | 'summary' | 'error' | 'completedAt' | 'updatedAt'>>): Promise<void>;
+  /** Stores one result; the same (run, configuration, item) twice is ignored (a resumed run may race). */
+  insertResult(result: EvalResultRecord): Promise<void>;
+  listResults(runId: string): Promise<EvalResultRecord[]>;
+  /** Marks runs left `running` with no activity since `updatedBefore` as `interrupted`; how many. */
+  markInterrupted(updatedBefore: Date): Promise<number>;
 }
 
 /** The repositories of one unit of work: the store itself (each call on its own) or an open transaction. */
@@ -445,6 +582,9 @@ export interface Repositories {
   events: EventRepository;
   streamEvents: StreamEventRepository;
   approvals: ApprovalRepository;
+  usage: UsageRepository;
+  feedback: FeedbackRepository;
+  evals: EvalRepository;
   /** The outbox writer of this unit of work. */
   outbox: Outbox;
 }
@@ -466,4 +606,11 @@ export interface Store extends Repositories {
    * iteration commits in the step's own transaction.
    */
   joinTransaction(handle: unknown): Repositories;
+  /**
+   * Runs the writes `work` makes as ONE statement (one round trip, one commit) once it resolves:
+   * `work` may only write (a read throws); a write that reports whether it matched (`finish`,
+   * `setStatus`…) is told it did, and when one in fact matched no row nothing is written and this
+   * resolves undefined. Else it resolves what `work` resolved.
+   */
+  oneStatement<T>(work: (tx: Repositories) => Promise<T>): Promise<T | undefined>;
 }

@@ -10,8 +10,8 @@ export interface CapabilityConfig {
   kind: 'builtin' | 'mcp';
   /**
    * Tool-specific configuration. `http_fetch`: `{allowed_hosts: string[], max_bytes?, timeout_ms?}`.
-   * MCP: `{server: {transport: 'stdio', command, args?, env?} | {transport: 'http', url, headers?}, tool?: string}`
-   * (`tool` = the name on the MCP server when it differs from `name`).
+   * MCP: `{server: "<name in SOMA_MCP_SERVERS>", tool?: string}` (`tool` = the name on the MCP server
+   * when it differs from `name`); an inline server definition is refused (SPEC §13.1).
    */
   config?: Record<string, unknown>;
   enabled: boolean;

@@ -5,6 +5,7 @@
 export const errorCodes = [
   'BAD_REQUEST',
   'VALIDATION_FAILED',
+  'INVALID_COMBINATION',
   'PAYLOAD_TOO_LARGE',
   'UNAUTHORIZED',
   'FORBIDDEN',
@@ -17,6 +18,12 @@ export const errorCodes = [
   'LEARNING_POINT_NOT_FOUND',
   'CONFLICT',
   'NO_MODEL_AVAILABLE',
+  /** A capsule names a model the tenant may not use (a path, `scripted:` when not enabled, an unknown provider). */
+  'MODEL_NOT_ALLOWED',
+  /** A capsule's MCP tool names no server the operator registered in `SOMA_MCP_SERVERS` (or carries an inline server). */
+  'MCP_SERVER_UNKNOWN',
+  /** A tenant quota (`SOMA_TENANT_TURNS_PER_MINUTE`, `SOMA_TENANT_TOKENS_PER_DAY`) is used up. */
+  'RATE_LIMITED',
   'TOOL_POLICY_DENIED',
   'TOOL_CIRCUIT_OPEN',
   'TOOL_TIMEOUT',
@@ -29,6 +36,8 @@ export const errorCodes = [
   'BRAIN_UNAVAILABLE',
   'CONFIG_INVALID',
   'DATABASE_UNAVAILABLE',
+  /** The database's disk is full (PostgreSQL SQLSTATE 53100, ENOSPC): nothing was written; retry once space is freed. */
+  'STORAGE_FULL',
   'NOT_READY',
   'INTERNAL',
 ] as const;

@@ -1,86 +1,126 @@
 import { z } from '@hono/zod-openapi';
+import { learningConfigInput } from '../../app/capsules/index.js';
+import { CLEAN_CHAR, DECLARED_CLEAN, int, JS_WHITESPACE, JsonObject, JsonValue, record, text, Uuid } from './schema-kit.js';
+
+export { Uuid } from './schema-kit.js';
 
 export const ErrorResponse = z
   .object({ error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }) })
   .openapi('Error');
 
-export const Uuid = z.string().uuid();
 export const IdParam = z.object({ id: Uuid.openapi({ param: { name: 'id', in: 'path' } }) });
 
-const Weights = z.record(z.string(), z.number()).openapi('Weights');
-const Neuromodulators = z.record(z.string(), z.number()).openapi('Neuromodulators');
+const Weights = record(z.number()).openapi('Weights');
+const Neuromodulators = record(z.number()).openapi('Neuromodulators');
 
-export const ToolInput = z
-  .object({
-    name: z.string().min(1).max(64).regex(/^[a-zA-Z0-9_.-]+$/, 'letters, digits, _ . - only'),
-    kind: z.enum(['builtin', 'mcp']).optional(),
-    description: z.string().max(2000).optional(),
-    input_schema: z.record(z.string(), z.unknown()).optional(),
-    config: z.record(z.string(), z.unknown()).optional(),
-    enabled: z.boolean().optional(),
-    timeout_ms: z.number().int().min(1).max(600_000).optional(),
-    requires_approval: z.boolean().optional(),
-  })
-  .strict()
-  .openapi('ToolInput');
+const toolName = z.string().min(1).max(64).regex(/^[a-zA-Z0-9_.-]+$/, 'letters, digits, _ . - only');
+const toolFields = {
+  description: text(2000).optional(),
+  input_schema: JsonObject.optional(),
+  enabled: z.boolean().optional(),
+  timeout_ms: int(1, 600_000).optional(),
+  requires_approval: z.boolean().optional(),
+};
+
+/**
+ * A tool of a capsule: a built-in one by name (the names this server ships), or a tool of an MCP
+ * server. Each name at most once per capsule (422 `INVALID_COMBINATION` otherwise).
+ */
+function toolInput(builtinTools: readonly string[], mcpServers: readonly string[]) {
+  const builtin = z
+    .object({ name: z.enum(builtinTools as [string, ...string[]]), kind: z.literal('builtin').optional(), config: JsonObject.optional(), ...toolFields })
+    .strict();
+  // `config.server` names a server of SOMA_MCP_SERVERS (declared as their names). Anything else gets past
+  // the schema so that the admission rules refuse it with 400 MCP_SERVER_UNKNOWN (never spawned, never echoed).
+  // No server registered: no MCP tool is accepted, so the declared server matches nothing (`not: {}`).
+  const server = z.custom<unknown>((value) => value !== undefined, 'config.server names a registered MCP server').openapi(mcpServers.length > 0 ? { type: 'string', enum: [...mcpServers] } : ({ type: 'string', not: {}, description: 'No MCP servers are registered on this server (SOMA_MCP_SERVERS)' } as never));
+  const mcp = z
+    .object({ name: toolName, kind: z.literal('mcp'), config: z.object({ server, tool: text(200, 1).optional() }).catchall(JsonValue), ...toolFields })
+    .strict();
+  return z.union([builtin, mcp]).openapi('ToolInput');
+}
 
 const ToolPolicy = z
   .object({
-    denied: z.array(z.string()).optional(),
-    approval_required: z.array(z.string()).optional(),
-    approved: z.array(z.string()).optional(),
-    approval_timeout_s: z.number().int().min(1).max(30 * 86_400).optional().openapi({ description: 'Seconds a call waits for a person before it counts as denied (default 86400)' }),
+    denied: z.array(text(200)).max(200).optional(),
+    approval_required: z.array(text(200)).max(200).optional(),
+    approved: z.array(text(200)).max(200).optional(),
+    approval_timeout_s: int(1, 30 * 86_400).optional().openapi({ description: 'Seconds a call waits for a person before it counts as denied (default 86400)' }),
   })
-  .strict();
-
-const modelSpec = z.string().regex(/^(local|openai|anthropic|openai-compatible|scripted):.+$/, 'a model spec such as openai:gpt-4o-mini');
-
-const capsuleFields = {
-  name: z.string().min(1).max(200),
-  system_prompt: z.string().max(100_000),
-  model: modelSpec.nullable().optional(),
-  allowed_models: z.array(modelSpec).max(20).optional(),
-  rlm_enabled: z.boolean().optional(),
-  rlm_max_iterations: z.number().int().min(1).max(10).optional(),
-  rlm_min_iterations: z.number().int().min(1).max(10).optional(),
-  rlm_convergence_threshold: z.number().min(0).max(1).optional(),
-  learning_config: z.record(z.string(), z.unknown()).optional(),
-  tools: z.array(ToolInput).max(64).optional(),
-  tool_policy: ToolPolicy.optional(),
-};
-
-export const CapsuleCreate = z.object(capsuleFields).strict().openapi('CapsuleCreate');
-export const CapsulePatch = z
-  .object({ ...capsuleFields, name: capsuleFields.name.optional(), system_prompt: capsuleFields.system_prompt.optional() })
   .strict()
-  .refine((v) => Object.keys(v).length > 0, 'the patch must change at least one field')
-  .openapi('CapsulePatch');
+  .openapi('ToolPolicy');
+
+const modelSpec = z
+  .string()
+  .max(500)
+  .regex(new RegExp(`^(local|openai|anthropic|openai-compatible|scripted):${CLEAN_CHAR}+$`), 'a model spec such as openai:gpt-4o-mini')
+  // Declared: the names the admission rules accept (core/admission). Other names get past the schema so
+  // that admission refuses them with 400 MODEL_NOT_ALLOWED (a path is never quoted back).
+  .openapi({ pattern: '^((openai|anthropic|openai-compatible):[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,199}|local:[A-Za-z0-9][A-Za-z0-9._-]{0,127}|scripted:[^\\u0000]+)$' });
+
+/** The capsule bodies of this server (its built-in tools are part of the schema). */
+export function capsuleSchemas(builtinTools: readonly string[], mcpServers: readonly string[] = []) {
+  const fields = {
+    name: text(200, 1),
+    system_prompt: text(100_000),
+    model: modelSpec.nullable().optional(),
+    allowed_models: z.array(modelSpec).max(20).optional(),
+    rlm_enabled: z.boolean().optional(),
+    rlm_max_iterations: int(1, 10).optional(),
+    rlm_min_iterations: int(1, 10).optional(),
+    rlm_convergence_threshold: z.number().min(0).max(1).optional(),
+    learning_config: learningConfigInput.optional().openapi({ description: 'Learning constants and turn settings (temperature, message_overflow); cross-field rules (min ≤ default ≤ max) answer 422.' }),
+    tools: z.array(toolInput(builtinTools, mcpServers)).max(64).optional(),
+    tool_policy: ToolPolicy.optional(),
+  };
+  return {
+    CapsuleCreate: z.object(fields).strict().openapi('CapsuleCreate'),
+    CapsulePatch: z
+      .object({ ...fields, name: fields.name.optional(), system_prompt: fields.system_prompt.optional() })
+      .strict()
+      .refine((v) => Object.keys(v).length > 0, 'the patch must change at least one field')
+      .openapi('CapsulePatch', { minProperties: 1, description: 'Any part of a capsule (at least one field).' } as never),
+  };
+}
+
+const Tool = z
+  .object({
+    name: z.string(),
+    kind: z.enum(['builtin', 'mcp']),
+    description: z.string(),
+    config: z.record(z.string(), z.unknown()),
+    enabled: z.boolean(),
+    timeout_ms: z.number().int(),
+    requires_approval: z.boolean(),
+    input_schema: z.record(z.string(), z.unknown()).optional(),
+  })
+  .openapi('Tool');
 
 export const Capsule = z
   .object({
     id: z.string(),
     tenant_id: z.string(),
     name: z.string(),
-    version: z.number(),
+    version: z.number().int(),
     system_prompt: z.string(),
     model: z.string().nullable(),
     allowed_models: z.array(z.string()),
     rlm_enabled: z.boolean(),
-    rlm_max_iterations: z.number(),
-    rlm_min_iterations: z.number(),
+    rlm_max_iterations: z.number().int(),
+    rlm_min_iterations: z.number().int(),
     rlm_convergence_threshold: z.number(),
     learning_config: z.record(z.string(), z.unknown()),
-    tools: z.array(z.record(z.string(), z.unknown())),
-    tool_policy: z.record(z.string(), z.unknown()),
+    tools: z.array(Tool),
+    tool_policy: z.object({ denied: z.array(z.string()).optional(), approval_required: z.array(z.string()).optional(), approved: z.array(z.string()).optional() }),
     learned_weights: Weights,
     neuromodulator_state: Neuromodulators,
-    learning_version: z.number(),
+    learning_version: z.number().int(),
     created_at: z.string(),
     updated_at: z.string(),
   })
   .openapi('Capsule');
 
-export const ConversationCreate = z.object({ capsule_id: Uuid, title: z.string().max(500).optional() }).strict().openapi('ConversationCreate');
+export const ConversationCreate = z.object({ capsule_id: Uuid, title: text(500).optional() }).strict().openapi('ConversationCreate');
 export const Conversation = z
   .object({
     id: z.string(),
@@ -89,7 +129,7 @@ export const Conversation = z
     user_id: z.string(),
     title: z.string().nullable(),
     status: z.string(),
-    message_count: z.number(),
+    message_count: z.number().int(),
     created_at: z.string(),
   })
   .openapi('Conversation');
@@ -99,9 +139,9 @@ export const Message = z
     id: z.string(),
     conversation_id: z.string(),
     turn_id: z.string().nullable(),
-    role: z.string(),
+    role: z.enum(['user', 'assistant', 'system']),
     content: z.string(),
-    token_count: z.number().nullable(),
+    token_count: z.number().int().nullable(),
     model: z.string().nullable(),
     latency_ms: z.number().nullable(),
     metadata: z.record(z.string(), z.unknown()),
@@ -109,14 +149,27 @@ export const Message = z
   })
   .openapi('Message');
 
-export const MessageCreate = z.object({ content: z.string().min(1).max(100_000) }).strict().openapi('MessageCreate');
+const messageContent = new RegExp(`^(?=[\\s\\S]*[^${JS_WHITESPACE}])${CLEAN_CHAR}*$`);
+
+export const MessageCreate = z
+  .object({
+    content: z
+      .string()
+      .min(1)
+      .max(100_000)
+      .refine((value) => messageContent.test(value), 'must not be blank, nor contain NUL or unpaired surrogates')
+      // Declared as two bounded checks (see DECLARED_CLEAN): some character is not whitespace, none is NUL.
+      .openapi({ pattern: `[^${JS_WHITESPACE}]`, not: DECLARED_CLEAN.not }),
+  })
+  .strict()
+  .openapi('MessageCreate', { description: 'A message longer than the capsule lets into the context answers 413 unless its learning_config.message_overflow is "truncate".' });
 
 export const TurnCompleted = z
   .object({
     turn_id: z.string(),
     message_id: z.string(),
     content: z.string(),
-    iterations: z.number(),
+    iterations: z.number().int(),
     exit_reason: z.string(),
     convergence_score: z.number().nullable(),
     tools_used: z.array(z.string()),
@@ -149,7 +202,7 @@ export const Approval = z
   .openapi('Approval');
 
 export const ApprovalDecisionBody = z
-  .object({ call_id: z.string().min(1).max(200), approved: z.boolean(), reason: z.string().max(2_000).optional() })
+  .object({ call_id: text(200, 1), approved: z.boolean(), reason: text(2_000).optional() })
   .strict()
   .openapi('ApprovalDecision');
 
@@ -172,7 +225,8 @@ export const TurnStatus = z
   })
   .openapi('TurnStatus');
 
-export const TenantCreate = z.object({ name: z.string().min(1).max(200) }).strict().openapi('TenantCreate');
-export const ApiKeyCreate = z.object({ user_id: z.string().min(1).max(200).optional() }).strict().optional();
-
-export const Event = z.record(z.string(), z.unknown()).openapi('Event');
+export const TenantCreate = z.object({ name: text(200, 1) }).strict().openapi('TenantCreate');
+export const ApiKeyCreate = z
+  .object({ user_id: text(200, 1).optional(), admin: z.boolean().optional().openapi({ description: 'Make it an admin key of the tenant (default false)' }) })
+  .strict()
+  .openapi('ApiKeyCreate');
