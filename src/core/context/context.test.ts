@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { allocateLanes, buildContext, refineInstruction, truncateToTokens } from './index.js';
+import { defaultLearnedState } from '../learning/index.js';
+import { allocateLanes, buildContext, checkInstruction, refineInstruction, truncateToTokens } from './index.js';
+import type { DraftDefect } from '../turn/index.js';
+
+const laneWeights = defaultLearnedState().weights;
 
 const words = (text: string) => (text.trim() === '' ? 0 : text.trim().split(/\s+/).length);
 
@@ -25,24 +29,47 @@ describe('allocateLanes', () => {
 
 describe('buildContext', () => {
   const budgets = allocateLanes({ totalTokens: 4000, degraded: false });
-  it('sends the draft, the tool results and a refine instruction from iteration 1 on', () => {
-    const first = buildContext({ systemPrompt: 'sys', history: [], userMessage: 'q', memories: [], toolResults: [], iteration: 0, budgets, countTokens: words });
+  const base = { systemPrompt: 'sys', history: [], userMessage: 'What is 6*7?', memories: [], laneWeights, budgets, countTokens: words };
+  const call = { callId: 'call_1', name: 'calculator', args: { expression: '6*7' } };
+  it('sends only the system prompt and the question on iteration 0', () => {
+    const first = buildContext({ ...base, steps: [], iteration: 0 });
     expect(first.messages.map((m) => m.role)).toEqual(['system', 'user']);
-    const second = buildContext({
-      systemPrompt: 'sys',
-      history: [],
-      userMessage: 'q',
-      memories: [],
-      toolResults: [{ name: 'calculator', args: { expression: '6*7' }, ok: true, text: '42' }],
-      previousDraft: 'draft one',
-      iteration: 1,
-      budgets,
-      countTokens: words,
+  });
+  it('shows a tool round as an assistant tool-call message and tool messages, never as user text nor an empty assistant message', () => {
+    const built = buildContext({ ...base, steps: [{ text: '', toolCalls: [call], results: [{ callId: 'call_1', name: 'calculator', args: call.args, ok: true, text: '{"result":42}' }] }], iteration: 1 });
+    expect(built.messages).toEqual([
+      { role: 'system', content: 'sys' },
+      { role: 'user', content: 'What is 6*7?' },
+      { role: 'assistant', content: '', toolCalls: [call] },
+      { role: 'tool', toolCallId: 'call_1', toolName: 'calculator', content: '{"result":42}' },
+    ]);
+    expect(built.messages.filter((m) => m.role === 'user').map((m) => m.content)).toEqual(['What is 6*7?']);
+    expect(built.used.tool_results).toBeGreaterThan(0);
+  });
+  it('shows a failed call as an error in its tool message, and the previous draft before the refine instruction', () => {
+    const built = buildContext({
+      ...base,
+      steps: [
+        { text: '', toolCalls: [call], results: [{ callId: 'call_1', name: 'calculator', args: call.args, ok: false, text: 'tool denied by soma.tools policy' }] },
+        { text: 'It is 42.', toolCalls: [], results: [] },
+      ],
+      instruction: 'Check your answer.',
+      iteration: 2,
     });
-    expect(second.messages.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'user']);
-    expect(second.messages[2]!.content).toBe('draft one');
-    expect(second.messages[3]!.content).toContain('42');
-    expect(second.messages[3]!.content).toContain(refineInstruction);
+    expect(built.messages.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'tool', 'assistant', 'user']);
+    expect(built.messages[3]).toMatchObject({ role: 'tool', content: 'error: tool denied by soma.tools policy' });
+    expect(built.messages[4]).toEqual({ role: 'assistant', content: 'It is 42.' });
+    expect(built.messages[5]).toEqual({ role: 'user', content: 'Check your answer.' });
+    expect(built.messages.some((m) => m.role === 'assistant' && m.content === '' && !m.toolCalls)).toBe(false);
+  });
+  it('shows only the previous plain draft, not older ones', () => {
+    const built = buildContext({ ...base, steps: [{ text: 'one', toolCalls: [], results: [] }, { text: 'two', toolCalls: [], results: [] }], instruction: 'again', iteration: 2 });
+    expect(built.messages.map((m) => m.content)).toEqual(['sys', 'What is 6*7?', 'two', 'again']);
+  });
+  it('omits a tool result that does not fit its lane but keeps the tool message', () => {
+    const tiny = { ...budgets, tool_results: 2 };
+    const built = buildContext({ ...base, budgets: tiny, steps: [{ text: '', toolCalls: [call], results: [{ callId: 'call_1', name: 'calculator', args: call.args, ok: true, text: 'a b c d e f' }] }], iteration: 1 });
+    expect(built.messages.at(-1)).toMatchObject({ role: 'tool', content: 'result omitted (context budget)' });
   });
   it('keeps the newest history within the lane and the memories that fit', () => {
     const history = Array.from({ length: 50 }, (_, i) => ({ role: (i % 2 ? 'assistant' : 'user') as 'user' | 'assistant', content: `message ${i} ${'x '.repeat(40)}` }));
@@ -50,8 +77,9 @@ describe('buildContext', () => {
       systemPrompt: 'sys',
       history,
       userMessage: 'q',
-      memories: [{ key: 'a', content: 'alpha fact' }, { key: 'b', content: 'beta '.repeat(2000) }],
-      toolResults: [],
+      memories: [{ key: 'a', content: 'alpha fact', similarity: 1 }, { key: 'b', content: 'beta '.repeat(2000), similarity: 0.9 }],
+      laneWeights,
+      steps: [],
       iteration: 0,
       budgets,
       countTokens: words,
@@ -62,5 +90,31 @@ describe('buildContext', () => {
   });
   it('truncates by tokens', () => {
     expect(words(truncateToTokens('a b c d e f', 3, words))).toBe(3);
+  });
+});
+
+describe('refineInstruction', () => {
+  const none = { defects: [] as DraftDefect[], toolResultsArrived: false, numericResults: [] };
+  it('is absent right after a tool round with no failed check: the model continues after the results', () => {
+    expect(refineInstruction({ ...none, toolResultsArrived: true }, { selfAssessment: false })).toBeUndefined();
+  });
+  it('names each failed check and asks for the answer again', () => {
+    const text = refineInstruction({ ...none, defects: ['truncated', 'tool_result_unused'], numericResults: [{ name: 'calculator', args: { expression: '6*7' }, value: 42 }] }, { selfAssessment: false })!;
+    expect(text).toContain('cut off');
+    // The result is the last number of the feedback (a model that restates it ends on the answer).
+    expect(text).toContain("for 6*7 it returned 42.");
+    expect(refineInstruction({ ...none, defects: ['tool_result_unused'], numericResults: [{ name: 'lookup', args: { a: 1, b: 2 }, value: 3 }] }, { selfAssessment: false })).toContain('for {"a":1,"b":2} it returned 3.');
+    expect(text).toContain('Answer the question again');
+    expect(text).not.toContain('CONFIDENCE');
+  });
+  it('names a failed scorer check with what the scorer said', () => {
+    const text = refineInstruction({ ...none, defects: ['scorer_failed'], scorerFeedback: 'It must match the regular expression ^teal$.' }, { selfAssessment: false })!;
+    expect(text).toContain('It must match the regular expression ^teal$.');
+    expect(text).toContain('Answer the question again');
+    expect(refineInstruction({ ...none, defects: ['scorer_failed'] }, { selfAssessment: false })).toContain('did not pass the answer check');
+  });
+  it('is a plain second look without a signal, and asks for CONFIDENCE/FINAL only from models without log-probabilities', () => {
+    expect(refineInstruction(none, { selfAssessment: false })).toBe(checkInstruction);
+    expect(refineInstruction(none, { selfAssessment: true })).toContain('CONFIDENCE');
   });
 });

@@ -48,3 +48,12 @@ export function allocateLanes({ totalTokens, degraded, memoryOff = false }: Allo
   }
   return budgets;
 }
+
+/**
+ * How many tokens the user message of a turn may take: it is the newest message of the history
+ * lane, so at most that lane's normal-mode budget (25% of the window: 2,048 of 8,192). Older
+ * history gets what the message leaves of the lane (see `buildContext`).
+ */
+export function userMessageTokenLimit(totalTokens: number): number {
+  return allocateLanes({ totalTokens, degraded: false }).history;
+}

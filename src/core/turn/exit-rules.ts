@@ -30,24 +30,36 @@ export interface ExitInput {
   final: boolean;
   /** Tool calls whose results the model has not seen yet. */
   toolCallsPending: boolean;
-  /** The same tool with the same arguments was called again, or a draft repeated. */
+  /** The same tool with the same arguments was called again. */
   loopDetected: boolean;
+  /** This draft repeats an earlier draft of the turn (whitespace aside). */
+  repeatedDraft?: boolean;
+  /** Confidence of this draft (null when unknown): a repeated draft converges only on confidence alone. */
+  confidence?: number | null;
+  /** The draft failed a check (cut off, prompt echo, empty, ignores the tool result). */
+  defective?: boolean;
   budgetExhausted: boolean;
 }
 
 /**
  * The exit check, in SPEC §3's order: converged → llm_completed → plateau → loop_detected →
  * budget_exhausted → max_iterations → continue. The quality exits (converged, completed, plateau,
- * loop) wait for `minIterations`; budget and max exits do not.
+ * loop) wait for `minIterations`; budget and max exits do not. SPEC §13.3: a defective draft (cut off
+ * by the output limit, a prompt echo, empty, ignoring the tool result) can neither converge nor be
+ * `llm_completed`; a draft that repeats an earlier one exits `loop_detected` unless its confidence
+ * alone passes the threshold (then `converged`): the stability a repeat earns is no evidence.
  */
 export function decideExit(input: ExitInput): IterationDecision {
   const { iteration, minIterations, maxIterations, threshold, scores, final, toolCallsPending, loopDetected, budgetExhausted } = input;
+  const { repeatedDraft = false, confidence = null, defective = false } = input;
   const done = iteration + 1;
   const score = scores[scores.length - 1] ?? 0;
   const floorReached = done >= minIterations;
   if (floorReached) {
-    if (!toolCallsPending && score >= threshold) return 'converged';
-    if (final && !toolCallsPending) return 'llm_completed';
+    const answerReady = !toolCallsPending && !defective;
+    if (repeatedDraft) return answerReady && confidence !== null && confidence >= threshold ? 'converged' : 'loop_detected';
+    if (answerReady && score >= threshold) return 'converged';
+    if (final && answerReady) return 'llm_completed';
     if (!toolCallsPending && hasPlateaued(scores)) return 'plateau';
     if (loopDetected) return 'loop_detected';
   }

@@ -5,3 +5,5 @@ export * from './budget.js';
 export * from './best-draft.js';
 export * from './repeated-draft.js';
 export * from './single-shot.js';
+export * from './draft-checks.js';
+export * from './tools-offered.js';

@@ -22,6 +22,13 @@ interface ChatState {
   conversation_id: string;
 }
 
+/**
+ * The terminal chat capsule's system prompt. Measured with `soma eval` on the default model: the
+ * former "You are Soma, a helpful assistant. Answer briefly and accurately." sent 5 of 7 "capital
+ * of X" questions into foreign-language loops; this one answers them (README).
+ */
+export const TERMINAL_CHAT_PROMPT = 'Answer the question in one short sentence.';
+
 const dim = (s: string) => `\x1b[2m${s}\x1b[22m`;
 
 async function api(options: ChatOptions, method: string, route: string, body?: unknown) {
@@ -54,7 +61,7 @@ async function ensureConversation(options: ChatOptions): Promise<ChatState> {
   }
   const capsuleId =
     options.capsuleId ??
-    String((await api(options, 'POST', '/v1/capsules', { name: 'terminal chat', system_prompt: 'You are Soma, a helpful assistant. Answer briefly and accurately.' })).id);
+    String((await api(options, 'POST', '/v1/capsules', { name: 'terminal chat', system_prompt: TERMINAL_CHAT_PROMPT, tools: [{ name: 'calculator' }] })).id);
   const conversation = await api(options, 'POST', '/v1/conversations', { capsule_id: capsuleId, title: 'soma chat' });
   const state = { url: options.url, capsule_id: capsuleId, conversation_id: String(conversation.id) };
   mkdirSync(path.dirname(options.stateFile), { recursive: true });
@@ -62,8 +69,18 @@ async function ensureConversation(options: ChatOptions): Promise<ChatState> {
   return state;
 }
 
+/** `/good` and `/bad`: the score they send for the last answer (SPEC §13.2 feedback). */
+export const feedbackCommands: Record<string, number> = { '/good': 1, '/bad': -1 };
+
+/** Sends feedback on a turn's answer; returns the line to show. */
+export async function sendFeedback(options: ChatOptions, turnId: string, score: number): Promise<string> {
+  const result = (await api(options, 'POST', `/v1/turns/${turnId}/feedback`, { score })) as { changed?: boolean; learning?: { status?: string; seq?: number } };
+  if (result.changed === false) return 'feedback unchanged';
+  return `feedback ${score > 0 ? '👍' : '👎'} recorded (learning ${result.learning?.status ?? 'unknown'}${result.learning?.seq !== undefined ? `, history row ${result.learning.seq}` : ''})`;
+}
+
 /** Sends one message and streams the turn to the terminal; returns the final answer. */
-export async function sendAndStream(options: ChatOptions, conversationId: string, content: string): Promise<string> {
+export async function sendAndStream(options: ChatOptions, conversationId: string, content: string, onTurn?: (turnId: string) => void): Promise<string> {
   const out = options.output ?? process.stdout;
   const response = await fetch(new URL(`/v1/conversations/${conversationId}/messages`, options.url), {
     method: 'POST',
@@ -87,6 +104,7 @@ export async function sendAndStream(options: ChatOptions, conversationId: string
     } else if (event === 'error') out.write(`\nerror: ${String(d.code)} ${String(d.message)}\n`);
     else if (event === 'turn.completed') {
       answer = String(d.content);
+      onTurn?.(String(d.turn_id));
       out.write(`\n${answer}\n`);
       out.write(dim(`(${String(d.iterations)} iterations · ${String(d.exit_reason)} · turn ${String(d.turn_id)})\n`));
     }
@@ -102,7 +120,8 @@ export async function runChat(options: ChatOptions): Promise<void> {
     await sendAndStream(options, state.conversation_id, options.message);
     return;
   }
-  out.write(dim(`conversation ${state.conversation_id} — type a message, Ctrl-D to quit\n`));
+  out.write(dim(`conversation ${state.conversation_id} — type a message; /good or /bad rates the last answer; Ctrl-D to quit\n`));
+  let lastTurn: string | undefined;
   const rl = createInterface({ input: options.input ?? process.stdin, output: out, terminal: Boolean((options.input ?? process.stdin) === process.stdin && process.stdin.isTTY) });
   // Input may end while a turn streams; the lines read before stay queued, but a closed readline cannot prompt.
   let closed = false;
@@ -116,9 +135,16 @@ export async function runChat(options: ChatOptions): Promise<void> {
     for await (const raw of rl) {
       const line = raw.trim();
       if (['/quit', '/exit'].includes(line)) break;
-      if (line !== '') {
+      const score = feedbackCommands[line];
+      if (score !== undefined) {
         try {
-          await sendAndStream(options, state.conversation_id, line);
+          out.write(`${lastTurn ? await sendFeedback(options, lastTurn, score) : 'no answer to rate yet'}\n`);
+        } catch (err) {
+          out.write(`error: ${(err as Error).message}\n`);
+        }
+      } else if (line !== '') {
+        try {
+          await sendAndStream(options, state.conversation_id, line, (turnId) => (lastTurn = turnId));
         } catch (err) {
           out.write(`error: ${(err as Error).message}\n`);
         }

@@ -126,14 +126,38 @@ program
 const model = program.command('model').description('local models');
 model
   .command('pull')
-  .description('download the default local model (Gemma 3 270M Q4_K_M) with a progress bar and checksum check; prints its path')
+  .description('download the default local model (SmolLM2-135M-Instruct Q4_1), or a known one by name, with a progress bar and checksum check; prints its path')
+  .argument('[name]', 'a known model (smollm2-135m-instruct-q4_1, gemma-3-270m-q4_k_m)')
   .option('--source <path>', 'use this GGUF file instead of downloading')
-  .action(async (options: { source?: string }) => {
+  .action(async (name: string | undefined, options: { source?: string }) => {
     const cfg = config();
     await guarded(async () => {
       const { pullWithProgress } = await import('./model-commands.js');
-      const file = await pullWithProgress(cfg, options.source);
+      const file = await pullWithProgress(cfg, { source: options.source, name });
       process.stdout.write(`${file}\n`);
+    });
+  });
+
+program
+  .command('eval')
+  .description('run a dataset (JSONL) through the turn path under configurations side by side; prints a table, then a JSON line')
+  .argument('<dataset>', 'a .jsonl file: {"input","expected","match":"exact|contains|regex|number|judge","tags"?,"memories"?} per line')
+  .option('--compare <configurations>', 'comma-separated: single-shot, rlm, rlm:threshold=0.8:max_iterations=3 …', 'single-shot,rlm')
+  .option('--url <url>', 'run it on this server (POST /v1/evals) instead of in this process')
+  .option('--api-key <key>', 'API key (default $SOMA_API_KEY, else <SOMA_DATA_DIR>/api-key)')
+  .option('--fresh', 'start over instead of resuming an unfinished run of the same dataset and configurations')
+  .option('--limit <n>', 'only the first n items')
+  .option('--min-accuracy <x>', 'exit 1 when a configuration scores below this accuracy')
+  .action(async (file: string, options: import('./eval-command.js').EvalCommandOptions) => {
+    const cfg = config();
+    await guarded(async () => {
+      const { runEvalCommand } = await import('./eval-command.js');
+      try {
+        process.exitCode = await runEvalCommand(cfg, file, options);
+      } catch (err) {
+        if (isSomaError(err)) throw err;
+        fail((err as Error).message);
+      }
     });
   });
 

@@ -152,7 +152,7 @@ export function createAiSdkModel({
   };
 
   async function* attempt(options: ModelCallOptions): AsyncGenerator<ModelStreamPart> {
-    const { messages, tools, seed, temperature, maxOutputTokens, signal } = options;
+    const { messages, tools, seed, temperature, maxOutputTokens, stopSequences, signal } = options;
     const timeout = AbortSignal.timeout(timeoutMs);
     const abortSignal = signal ? AbortSignal.any([signal, timeout]) : timeout;
     const failure = (error: unknown): unknown => {
@@ -167,6 +167,7 @@ export function createAiSdkModel({
       seed: capabilities.seed ? seed : undefined,
       temperature,
       maxOutputTokens,
+      ...(stopSequences && stopSequences.length > 0 ? { stopSequences } : {}),
       abortSignal,
       providerOptions,
       maxRetries: 0,

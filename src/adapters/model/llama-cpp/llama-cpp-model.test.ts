@@ -1,7 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChatModel, LlmOutput, ModelCallOptions, ModelStreamPart } from '../../../ports/chat-model.js';
+import type { ChatMessage, ChatModel, LlmOutput, ModelCallOptions, ModelStreamPart } from '../../../ports/chat-model.js';
 import { services, skipWithout } from '../../../../test/support/services.js';
+import { basename } from 'node:path';
+import { ChatMLChatWrapper } from 'node-llama-cpp';
+import { createCalculatorTool } from '../../tools/builtin/index.js';
 import { createLlamaCppModel } from './llama-cpp-model.js';
+import { toLlamaHistory } from './to-llama-history.js';
 
 async function collect(model: ChatModel, options: ModelCallOptions): Promise<{ parts: ModelStreamPart[]; output: LlmOutput }> {
   const parts: ModelStreamPart[] = [];
@@ -37,7 +41,7 @@ describe.skipIf(skipWithout('modelPath'))('createLlamaCppModel with the real loc
     expect(textDeltas.length).toBeGreaterThan(3);
     expect(output.text.length).toBeGreaterThan(0);
     expect(deltas(parts).trim()).toBe(output.text);
-    expect(output.model).toBe('local:gemma-3-270m-q4_k_m');
+    expect(output.model).toBe(`local:${basename(services.modelPath as string).replace(/\.gguf$/, '')}`);
     expect(output.usage.promptTokens).toBeGreaterThan(10);
     expect(output.usage.completionTokens).toBeGreaterThan(0);
     expect(output.usage.completionTokens).toBeLessThanOrEqual(41);
@@ -82,30 +86,57 @@ describe.skipIf(skipWithout('modelPath'))('createLlamaCppModel with the real loc
     expect(output.usage.completionTokens).toBeGreaterThan(0);
   }, 120_000);
 
-  it('renders earlier tool calls and results in the prompt and answers after them', async () => {
-    const calculator = {
-      name: 'calculator',
-      description: 'Evaluates an arithmetic expression',
-      inputSchema: { type: 'object', properties: { expression: { type: 'string', pattern: '^[0-9*+/ -]+$' } }, required: ['expression'] },
-    };
-    const withoutResult = await collect(model, { messages: [{ role: 'user', content: 'What is 6*7?' }], tools: [calculator], seed: 3, maxOutputTokens: 12 });
-    const withResult = await collect(model, {
-      messages: [
-        { role: 'user', content: 'What is 6*7?' },
-        { role: 'assistant', content: '', toolCalls: [{ callId: 'call_1', name: 'calculator', args: { expression: '6*7' } }] },
-        { role: 'tool', toolCallId: 'call_1', toolName: 'calculator', content: '42' },
-      ],
-      tools: [calculator],
-      seed: 3,
-      maxOutputTokens: 12,
-    });
-    // The call and its result are part of the prompt the model sees.
-    expect(withResult.output.usage.promptTokens).toBeGreaterThan(withoutResult.output.usage.promptTokens + 5);
-    expect(['stop', 'length', 'tool-calls']).toContain(withResult.output.finishReason);
-    for (const call of [...withResult.output.toolCalls, ...withoutResult.output.toolCalls]) {
-      expect(call.name).toBe('calculator');
-      expect(typeof (call.args as { expression?: unknown }).expression).toBe('string');
-    }
+  const calculator = createCalculatorTool({ capability: { name: 'calculator', kind: 'builtin', enabled: true } }).definition;
+  const system = { role: 'system' as const, content: 'Answer the question in one short sentence.' };
+
+  it('decides on a tool call with the grammar-constrained decision step, and not for a question without numbers', async () => {
+    const question = 'What is 123 * 456?';
+    const { parts, output } = await collect(model, { messages: [system, { role: 'user', content: question }], tools: [calculator], seed: 3, temperature: 0, maxOutputTokens: 64, turn: { userMessage: question, iteration: 0 } });
+    expect(output.toolCalls).toHaveLength(1);
+    expect(output.toolCalls[0]).toMatchObject({ name: 'calculator' });
+    expect(String((output.toolCalls[0]!.args as { expression: string }).expression).replace(/\s/g, '')).toBe('123*456');
+    expect(output.finishReason).toBe('tool-calls');
+    expect(output.text).toBe('');
+    expect(parts.filter((p) => p.type === 'text-delta')).toEqual([]);
+    expect(output.usage.promptTokens).toBeGreaterThan(100);
+
+    const factual = 'What is the capital of France?';
+    const answer = await collect(model, { messages: [system, { role: 'user', content: factual }], tools: [calculator], seed: 3, temperature: 0, maxOutputTokens: 64, turn: { userMessage: factual, iteration: 0 } });
+    expect(answer.output.toolCalls).toEqual([]);
+    expect(answer.output.text).toContain('Paris');
+  }, 120_000);
+
+  it('shows a tool call and its result to the model as its own function call turn, and answers with the result', async () => {
+    const question = 'What is 123 * 456?';
+    const messages: ChatMessage[] = [
+      system,
+      { role: 'user', content: question },
+      { role: 'assistant', content: '', toolCalls: [{ callId: 'call_1', name: 'calculator', args: { expression: '123 * 456' } }] },
+      { role: 'tool', toolCallId: 'call_1', toolName: 'calculator', content: '{"result":56088}' },
+    ];
+    // How node-llama-cpp's ChatML template renders that history: the call and result in the assistant's turn, never as user text.
+    const rendered = new ChatMLChatWrapper().generateContextState({ chatHistory: toLlamaHistory(messages) }).contextText.toString();
+    const assistantTurn = rendered.slice(rendered.lastIndexOf('<|im_start|>assistant'));
+    expect(assistantTurn).toContain('||call: calculator({"expression": "123 * 456"})');
+    expect(assistantTurn).toContain('"result": 56088');
+    expect(rendered.slice(0, rendered.lastIndexOf('<|im_start|>assistant'))).not.toContain('56088');
+
+    const { output } = await collect(model, { messages, tools: [calculator], seed: 3, temperature: 0, maxOutputTokens: 64, turn: { userMessage: question, iteration: 1 } });
+    expect(output.toolCalls).toEqual([]);
+    expect(output.text.replace(/,/g, '')).toContain('56088');
+  }, 120_000);
+
+  it('ends at the end-of-turn token and at a stop sequence', async () => {
+    const messages: ChatMessage[] = [system, { role: 'user', content: 'What is the capital of France?' }];
+    const plain = await collect(model, { messages, seed: 1, temperature: 0, maxOutputTokens: 64 });
+    expect(plain.output.finishReason).toBe('stop');
+    expect(plain.output.usage.completionTokens).toBeLessThan(40);
+    const stopped = await collect(model, { messages, seed: 1, temperature: 0, maxOutputTokens: 64, stopSequences: ['Paris'] });
+    expect(stopped.output.finishReason).toBe('stop');
+    expect(stopped.output.text).not.toContain('Paris');
+    expect(plain.output.text.startsWith(stopped.output.text.trim())).toBe(true);
+    const cut = await collect(model, { messages: [{ role: 'user', content: 'Write a long story about a lighthouse.' }], seed: 1, temperature: 0, maxOutputTokens: 8 });
+    expect(cut.output.finishReason).toBe('length');
   }, 120_000);
 
   it('counts tokens with the model tokenizer once loaded', () => {

@@ -32,11 +32,20 @@ export function toLlamaHistory(messages: ChatMessage[]): ChatHistoryItem[] {
       }
       case 'tool': {
         const call = callsById.get(message.toolCallId);
-        if (call) call.result = message.content;
+        if (call) call.result = parsedResult(message.content);
         else history.push({ type: 'user', text: `Result of tool ${message.toolName}:\n${message.content}` });
         break;
       }
     }
   }
   return history;
+}
+
+/** A tool result as the model's template renders it: the JSON value when the content is JSON, else the text. */
+function parsedResult(content: string): unknown {
+  try {
+    return JSON.parse(content) as unknown;
+  } catch {
+    return content;
+  }
 }

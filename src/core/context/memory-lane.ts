@@ -1,0 +1,87 @@
+import { scoreMemories, selectMemoriesForLane, type ScoredMemory } from '../learning/index.js';
+import type { Weights } from '../../ports/learning.js';
+
+/** A recalled memory offered to the memory lane, with the features recall measured. */
+export interface LaneCandidate {
+  key: string;
+  content: string;
+  /** Similarity to the query in [0, 1]. */
+  similarity?: number;
+  /** Stored importance in [0, 1] (0.5 when absent). */
+  importance?: number;
+  /** Recency in [0, 1] at recall time (0 when absent). */
+  recency?: number;
+}
+
+/** The memory lane of a prompt and the planner figures behind it. */
+export interface MemoryLane {
+  /** The memories taken, in weight order, with their scores. */
+  selected: ScoredMemory[];
+  /** U = λ·Σw − μ·tokens/1024 − ν·n/10 of the selection. */
+  utility: number;
+  /** Σw of the selection (the softmax runs over every candidate). */
+  totalWeight: number;
+  /** Tokens the selection adds to the prompt. */
+  tokens: number;
+}
+
+/** How a memory appears in the prompt (its tokens are what μ pays for). */
+export const memoryLine = (memory: { content: string }): string => `- ${memory.content}`;
+
+/**
+ * The memory lane of SPEC §5 / §13.2 — the one function the context builder and the benchmarks use:
+ * `c = α·sim + β·importance + γ·recency` for every candidate, `softmax(c/τ)` over them, then the planner
+ * walks them by weight and takes each while `U = λ·Σw − μ·tokens/1024 − ν·n/10` grows (within the lane's
+ * token budget). So all seven weights act: α β γ order the candidates, τ sets how the weight mass is
+ * shared out (a flat softmax gives each memory too little weight to pay for itself), λ μ ν decide how
+ * many are worth their tokens.
+ */
+export function selectMemoryLane({
+  candidates,
+  weights,
+  tokenBudget,
+  countTokens,
+}: {
+  candidates: readonly LaneCandidate[];
+  weights: Weights;
+  tokenBudget: number;
+  countTokens: (text: string) => number;
+}): MemoryLane {
+  if (candidates.length === 0 || tokenBudget <= 0) return { selected: [], utility: 0, totalWeight: 0, tokens: 0 };
+  const scored = scoreMemories({
+    candidates: candidates.map((memory) => ({
+      key: memory.key,
+      content: memory.content,
+      similarity: memory.similarity ?? 0,
+      importance: memory.importance ?? 0.5,
+      recency: memory.recency ?? 0,
+    })),
+    weights,
+  });
+  const lane = selectMemoriesForLane({ scored, weights, tokenBudget, tokensOf: (memory) => countTokens(memoryLine(memory)) });
+  return { selected: lane.selected, utility: lane.utility, totalWeight: lane.totalWeight, tokens: lane.tokens };
+}
+
+/**
+ * Which explored weights mattered to a turn's lane: p is sensitive when the lane with p's exploration
+ * sign flipped (`flipped[p]`, the turn's weights with only p moved to its other side) holds other
+ * memories or another order. A weight that is not sensitive could not have changed the prompt, so the
+ * turn's reward says nothing about its sign.
+ */
+export function laneSensitiveWeights({
+  candidates,
+  weights,
+  flipped,
+  tokenBudget,
+  countTokens,
+}: {
+  candidates: readonly LaneCandidate[];
+  weights: Weights;
+  flipped: Partial<Record<keyof Weights, Weights>>;
+  tokenBudget: number;
+  countTokens: (text: string) => number;
+}): (keyof Weights)[] {
+  const keysOf = (w: Weights) => selectMemoryLane({ candidates, weights: w, tokenBudget, countTokens }).selected.map((memory) => memory.key).join('\u0000');
+  const lane = keysOf(weights);
+  return (Object.keys(flipped) as (keyof Weights)[]).filter((name) => keysOf(flipped[name]!) !== lane);
+}

@@ -1,0 +1,4 @@
+export * from './dataset.js';
+export * from './scorers.js';
+export * from './summary.js';
+export * from './configurations.js';
