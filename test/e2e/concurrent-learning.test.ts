@@ -25,7 +25,8 @@ describe.each(drivers())('concurrent turns on one capsule (%s)', (driver) => {
     // would (correctly) be skipped, which is not what this test is about.
     t = await startTestSoma({ driver, script, env: { SOMA_BRAIN_TIMEOUT_MS: '60000' } });
     key = (await t.tenant()).api_key;
-    capsuleId = ((await (await t.request('POST', '/v1/capsules', { key, body: { name: 'busy', system_prompt: 's', learning_config: { learn_threshold: 0 } } })).json()) as { id: string }).id;
+    // SPEC §5's gain rule moves the weights at every step, so a step of another turn between two of one turn's shows.
+    capsuleId = ((await (await t.request('POST', '/v1/capsules', { key, body: { name: 'busy', system_prompt: 's', learning_config: { learn_threshold: 0, update_rule: 'gain' } } })).json()) as { id: string }).id;
   });
   afterAll(async () => t?.close());
 

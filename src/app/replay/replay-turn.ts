@@ -1,4 +1,5 @@
 import { learningStep, resolveLearningConfig, type LearningConfig } from '../../core/learning/index.js';
+import type { LearningUpdateRecord } from '../../ports/store.js';
 import { bestDraft } from '../../core/turn/index.js';
 import type { LearnedState, Weights } from '../../ports/learning.js';
 import type { ToolOutcome } from '../../ports/tools.js';
@@ -7,14 +8,14 @@ import { ok, refuse, type Result } from '../../shared/result.js';
 import type { AppContext } from '../context.js';
 import { runTurnLoop, type IterationMetadata, type IterationRecord, type Learner, type LearnResult, type TurnSettings } from '../turn/index.js';
 import { createRecordedModel, type RecordedEnding } from './recorded-model.js';
+import { replayFeedback } from './replay-feedback.js';
+import { sameValue } from './same-value.js';
 
-/** One field of one iteration that replay did not reproduce. */
-export interface ReplayDifference {
-  iteration: number | 'turn';
-  field: string;
-  recorded: unknown;
-  replayed: unknown;
-}
+export { sameValue } from './same-value.js';
+import { replayPrompt, type RecordedTurnSettings } from './replay-inputs.js';
+import type { ReplayDifference } from './replay-difference.js';
+
+export type { ReplayDifference };
 
 export interface ReplayReport {
   turn_id: string;
@@ -40,9 +41,12 @@ const settingKeys: Record<string, keyof TurnSettings> = {
 
 /**
  * Re-runs a recorded turn through the same loop code from its recorded inputs (start state, seed,
- * `llm_output`s, tool results, measured latencies, the learning history's before-states) and
- * compares every iteration's weights, neuromodulators, confidence, convergence score and exit
- * reason exactly. With `overrides` it runs counterfactually. It never writes.
+ * `llm_output`s, tool results, measured latencies and answer scores, the learning history's
+ * before-states and each step's learning config) and compares every iteration's weights,
+ * neuromodulators, confidence, convergence score and exit reason exactly. The prompt is rebuilt from the
+ * record — the system prompt and history the turn saw, its user message, its recalled memories and lane
+ * weights — and its hash compared with each iteration's `prompt_hash`. The turn's feedback steps are
+ * recomputed from their recorded inputs. With `overrides` it runs counterfactually. It never writes.
  */
 export async function replayTurn(
   { store, clock, countTokens }: Pick<AppContext, 'store' | 'clock' | 'countTokens'>,
@@ -57,7 +61,7 @@ export async function replayTurn(
   const updates = await store.learningUpdates.listByTurn(turnId);
   const counterfactual = Object.keys(overrides).length > 0;
 
-  const recordedSettings = turn.settings as unknown as TurnSettings & { learning_config?: Record<string, unknown>; reward_baseline_start?: number; model?: string };
+  const recordedSettings = turn.settings as unknown as TurnSettings & RecordedTurnSettings;
   const settings: TurnSettings = { ...recordedSettings };
   const learningOverrides: Record<string, unknown> = { ...(recordedSettings.learning_config ?? {}) };
   for (const [key, value] of Object.entries(overrides)) {
@@ -67,6 +71,14 @@ export async function replayTurn(
   }
   if (settings.minIterations > settings.maxIterations) settings.minIterations = settings.maxIterations;
   const config = resolveLearningConfig(Object.keys(learningOverrides).length === 0 ? undefined : learningOverrides);
+  // Each step learned with the capsule's learning_config at step time (the ledger records it); a counterfactual's overrides go on top.
+  const counterfactualOverrides = Object.fromEntries(Object.entries(overrides).filter(([key]) => !settingKeys[key]));
+  const configAt = (update: LearningUpdateRecord | undefined): LearningConfig => {
+    const atStep = update?.inputs.learning_config as Record<string, unknown> | undefined;
+    if (!atStep) return config;
+    const merged = { ...atStep, ...counterfactualOverrides };
+    return resolveLearningConfig(Object.keys(merged).length === 0 ? undefined : merged);
+  };
 
   const firstMeta = rows[0]?.metadata as IterationMetadata | undefined;
   const startState: LearnedState = {
@@ -74,6 +86,8 @@ export async function replayTurn(
     neuromodulators: turn.neuromodulatorsStart,
     rewardBaseline: recordedSettings.reward_baseline_start ?? firstMeta?.learning_before?.rewardBaseline ?? config.initial_reward_baseline,
   };
+  const firstStep = updates.find((u) => u.kind === 'learn' && u.source !== 'feedback');
+  if (firstStep && Object.keys(firstStep.evidenceBefore).length > 0) startState.evidence = firstStep.evidenceBefore;
   const turnError = turn.error;
   const ending: RecordedEnding =
     turn.exitReason === 'error' && turnError ? { kind: 'error', code: turnError.code, message: turnError.message }
@@ -82,17 +96,20 @@ export async function replayTurn(
     : turn.exitReason === 'budget_exhausted' ? { kind: 'deadline' }
     : { kind: 'none' };
 
-  const recordedBefore = new Map<number, { status: string; before?: LearnedState }>();
+  const recordedBefore = new Map<number, RecordedStep>();
+  const stepConfigs = new Map<number, LearningConfig>();
   for (const row of rows) {
     const meta = row.metadata as IterationMetadata;
-    const update = updates.find((u) => u.iterationNumber === row.iterationNumber && u.kind === 'learn');
+    const update = updates.find((u) => u.iterationNumber === row.iterationNumber && u.kind === 'learn' && u.source !== 'feedback');
     const before: LearnedState | undefined = update
-      ? { weights: update.weightsBefore, neuromodulators: update.neuromodulatorsBefore, rewardBaseline: update.baselineBefore }
+      ? { weights: update.weightsBefore, neuromodulators: update.neuromodulatorsBefore, rewardBaseline: update.baselineBefore, ...(Object.keys(update.evidenceBefore).length > 0 ? { evidence: update.evidenceBefore } : {}) }
       : meta.learning_before;
     recordedBefore.set(row.iterationNumber, { status: meta.learning, ...(before ? { before } : {}) });
+    stepConfigs.set(row.iterationNumber, configAt(update));
   }
 
-  const learner = createReplayLearner({ config, seed: turn.seed, startState, recorded: counterfactual ? undefined : recordedBefore });
+  const prompt = await replayPrompt(store, { turn, rows, config, counterfactual, countTokens });
+  const learner = createReplayLearner({ config, configs: stepConfigs, seed: turn.seed, startState, recorded: counterfactual ? undefined : recordedBefore });
   const replayed: IterationRecord[] = [];
   const result = await runTurnLoop(
     {
@@ -121,7 +138,13 @@ export async function replayTurn(
       recorded: {
         latencyMs: (k) => rows[k]?.latencyMs,
         deadlinePassed: (k) => (rows[k]?.metadata as IterationMetadata | undefined)?.deadline_passed ?? false,
+        answerSignal: (k) => {
+          const meta = rows[k]?.metadata as IterationMetadata | undefined;
+          if (!meta || !('answer_score' in meta)) return undefined;
+          return { answerScore: meta.answer_score ?? null, ...(meta.junk ? { junk: meta.junk as 'empty' | 'truncated' | 'echo' } : {}), ...(meta.scorer_feedback !== undefined ? { scorerFeedback: meta.scorer_feedback } : {}) };
+        },
       },
+      recordedTokens: prompt.countTokens,
     },
     {
       turnId: turn.id,
@@ -129,10 +152,11 @@ export async function replayTurn(
       capsuleId: turn.capsuleId,
       userId: turn.userId,
       seed: turn.seed,
-      systemPrompt: '',
-      history: [],
-      userMessage: '',
-      memories: firstMeta?.memories ?? [],
+      systemPrompt: prompt.systemPrompt,
+      history: prompt.history,
+      userMessage: prompt.userMessage,
+      memories: prompt.memories,
+      lane: prompt.lane,
       settings,
       startState,
     },
@@ -155,10 +179,13 @@ export async function replayTurn(
     compare(differences, k, 'convergence_score', row.convergenceScore, again.convergenceScore);
     // The loop's own decision: a turn's exit recorded on its last iteration afterwards keeps it in `decided`.
     compare(differences, k, 'exit_reason', (row.metadata as IterationMetadata).decided ?? row.exitReason, again.exitReason);
+    const recordedHash = (row.metadata as IterationMetadata).prompt_hash;
+    if (recordedHash !== undefined) compare(differences, k, 'prompt_hash', recordedHash, again.metadata.prompt_hash);
     const previous = rows[k - 1];
     if (previous && !sameValue(previous.weightsAfter, row.weightsBefore)) interleaved.push(k);
   }
   compare(differences, 'turn', 'exit_reason', turn.exitReason, result.exitReason ?? 'paused');
+  if (!counterfactual) for (const d of replayFeedback(updates, config)) differences.push(d);
   const recordedAnswer = bestDraft(rows.map((r) => ({ iteration: r.iterationNumber, content: r.content, convergenceScore: r.convergenceScore })))?.iteration ?? null;
   return ok({
     turn_id: turn.id,
@@ -176,7 +203,20 @@ export async function replayTurn(
  * capsule's history recorded for it (other turns may have learned in between), or — counterfactually —
  * from the previous iteration's after-state. An iteration whose learning was skipped stays skipped.
  */
-export function createReplayLearner({ config, seed, startState, recorded }: { config: LearningConfig; seed: number; startState: LearnedState; recorded?: Map<number, { status: string; before?: LearnedState }> }): Learner {
+export function createReplayLearner({
+  config,
+  configs,
+  seed,
+  startState,
+  recorded,
+}: {
+  config: LearningConfig;
+  /** The learning config of each iteration's step (from the ledger); `config` for the others. */
+  configs?: Map<number, LearningConfig>;
+  seed: number;
+  startState: LearnedState;
+  recorded?: Map<number, RecordedStep>;
+}): Learner {
   let state = startState;
   return {
     async learn({ iteration, metrics, persist }): Promise<LearnResult> {
@@ -185,7 +225,7 @@ export function createReplayLearner({ config, seed, startState, recorded }: { co
       if (entry?.status === 'skipped') result = { status: 'skipped', reason: 'skipped when recorded' };
       else {
         const before = entry?.before ?? state;
-        const step = learningStep({ state: before, metrics: { ...metrics, seed }, config });
+        const step = learningStep({ state: before, metrics: { ...metrics, seed }, config: configs?.get(iteration) ?? config, creditExploration: iteration === 0 });
         state = step.state;
         result = { status: step.learned ? 'applied' : 'gated', before, after: step.state, reward: step.reward, advantage: step.advantage };
       }
@@ -195,16 +235,12 @@ export function createReplayLearner({ config, seed, startState, recorded }: { co
   };
 }
 
-function compare(out: ReplayDifference[], iteration: number | 'turn', field: string, recorded: unknown, replayed: unknown) {
-  if (!sameValue(recorded, replayed)) out.push({ iteration, field, recorded, replayed });
+/** How an iteration's learning was recorded: its status and the state its step started from. */
+interface RecordedStep {
+  status: string;
+  before?: LearnedState;
 }
 
-/** Exact equality of JSON-like values (numbers compared with Object.is: bit-identical). */
-export function sameValue(a: unknown, b: unknown): boolean {
-  if (typeof a === 'number' && typeof b === 'number') return Object.is(a, b);
-  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return a === b;
-  const ka = Object.keys(a as object).sort();
-  const kb = Object.keys(b as object).sort();
-  if (ka.length !== kb.length || ka.some((k, i) => k !== kb[i])) return false;
-  return ka.every((k) => sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+function compare(out: ReplayDifference[], iteration: number | 'turn', field: string, recorded: unknown, replayed: unknown) {
+  if (!sameValue(recorded, replayed)) out.push({ iteration, field, recorded, replayed });
 }

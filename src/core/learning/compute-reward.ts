@@ -6,14 +6,17 @@ import { learningConstants, type LearningConfig } from './learning-constants.js'
 /** The metrics of one iteration that the learning step reads (a subset of {@link TurnMetrics}). */
 export type LearningMetrics = Pick<
   TurnMetrics,
-  'confidence' | 'convergence_score' | 'tool_success_rate' | 'latency_ms' | 'prompt_tokens' | 'completion_tokens' | 'novelty' | 'tools_used' | 'seed'
+  'confidence' | 'convergence_score' | 'tool_success_rate' | 'latency_ms' | 'prompt_tokens' | 'completion_tokens' | 'novelty' | 'tools_used' | 'seed' | 'lane_sensitive' | 'answer_score'
 >;
 
 /** The reward and each of its terms, so a stored step can be explained. */
 export interface Reward {
   /** r = quality + tool_term − latency_penalty − cost_penalty. */
   reward: number;
-  /** Confidence, or the convergence score when confidence is null; clamped to [0, 1]. */
+  /**
+   * The answer's real score (`answer_score`) when given, else `0.5 + self_confidence_weight · (c − 0.5)`
+   * with c the confidence, or the convergence score when confidence is null; in [0, 1].
+   */
   quality: number;
   /** `tool_success_weight · tool_success_rate` (rate clamped to [0, 1]). */
   toolTerm: number;
@@ -31,7 +34,7 @@ export interface Reward {
 export function computeReward({ metrics, config = learningConstants }: { metrics: LearningMetrics; config?: LearningConfig }): Reward {
   assertFiniteMetrics(metrics);
   const rule = config.reward;
-  const quality = qualityOf(metrics);
+  const quality = qualityOf(metrics, config);
   const toolTerm = rule.tool_success_weight * clamp(metrics.tool_success_rate, 0, 1);
   const latencySeconds = Math.max(0, metrics.latency_ms) / 1000;
   const latencyPenalty = Math.min(rule.latency_penalty_max, rule.latency_penalty_per_s * Math.max(0, latencySeconds - rule.latency_free_s));
@@ -41,9 +44,15 @@ export function computeReward({ metrics, config = learningConstants }: { metrics
   return { reward, quality, toolTerm, latencyPenalty, costPenalty };
 }
 
-/** Confidence when known, else the convergence score; clamped to [0, 1]. */
-export function qualityOf(metrics: Pick<LearningMetrics, 'confidence' | 'convergence_score'>): number {
-  return clamp(metrics.confidence ?? metrics.convergence_score, 0, 1);
+/**
+ * The quality term of the reward: the answer's real score when one is given (a scorer, or 0 for a
+ * junk draft), else self-confidence at a reduced weight — confidence when known, else the convergence
+ * score, pulled towards the neutral 0.5 by `self_confidence_weight`. In [0, 1].
+ */
+export function qualityOf(metrics: Pick<LearningMetrics, 'confidence' | 'convergence_score' | 'answer_score'>, config: LearningConfig = learningConstants): number {
+  if (metrics.answer_score !== undefined && metrics.answer_score !== null) return clamp(metrics.answer_score, 0, 1);
+  const self = clamp(metrics.confidence ?? metrics.convergence_score, 0, 1);
+  return 0.5 + config.self_confidence_weight * (self - 0.5);
 }
 
 /** Throws `VALIDATION_FAILED` naming every metric that is not a finite number. */
@@ -53,5 +62,6 @@ export function assertFiniteMetrics(metrics: LearningMetrics): void {
   if (metrics.confidence !== null && !Number.isFinite(metrics.confidence)) bad.push('confidence');
   if (!Array.isArray(metrics.tools_used)) bad.push('tools_used');
   if (metrics.seed !== undefined && !Number.isSafeInteger(metrics.seed)) bad.push('seed');
+  if (metrics.answer_score !== undefined && metrics.answer_score !== null && !Number.isFinite(metrics.answer_score)) bad.push('answer_score');
   if (bad.length > 0) throw new SomaError('VALIDATION_FAILED', `Learning metrics must be finite numbers: ${bad.join(', ')}`, { details: bad });
 }

@@ -29,7 +29,7 @@ export function explorationSigns({ seed, config = learningConstants }: { seed: n
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     const bit = ((t ^ (t >>> 14)) >>> 0) >>> 31;
-    if (config.weights[name].gain !== 0) signs[name] = bit === 1 ? 1 : -1;
+    if (config.weights[name].rate > 0) signs[name] = bit === 1 ? 1 : -1;
   }
   return signs;
 }
@@ -60,4 +60,27 @@ export function explorationWeights({
     nudge[name] = nudged[name] - weights[name];
   }
   return { weights: nudged, nudge, signs };
+}
+
+/**
+ * For each explored weight p, the turn's recall weights with only p's exploration sign reversed: what
+ * the lane would have been had the coin for p fallen the other way (`laneSensitiveWeights`).
+ */
+export function flippedExplorationWeights({
+  weights,
+  seed,
+  config = learningConstants,
+}: {
+  weights: Weights;
+  seed: number | undefined;
+  config?: LearningConfig;
+}): Partial<Record<keyof Weights, Weights>> {
+  const { weights: nudged, signs } = explorationWeights({ weights, seed, config });
+  const out: Partial<Record<keyof Weights, Weights>> = {};
+  for (const name of weightNames) {
+    if (signs[name] === 0) continue;
+    const rule = config.weights[name];
+    out[name] = { ...nudged, [name]: clamp(weights[name] - signs[name] * config.exploration * rule.scale, rule.min, rule.max) };
+  }
+  return out;
 }

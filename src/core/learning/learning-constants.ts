@@ -1,5 +1,11 @@
 import type { Neuromodulators, Weights } from '../../ports/learning.js';
 
+/** A capsule's scorer of answers (SPEC §13.2). */
+export type ScorerConfig =
+  | { type: 'regex'; pattern: string; flags?: string }
+  | { type: 'json_schema'; schema: Record<string, unknown> }
+  | { type: 'judge'; judge: string };
+
 /**
  * Default, bounds and gain of one learned weight (SPEC §5).
  * A learned step moves the weight by `lr_eff · gain · advantage`, then clamps it to `[min, max]`.
@@ -18,6 +24,13 @@ export interface WeightRule {
    * moves only by `tau_decay`).
    */
   gain: number;
+  /**
+   * Rule `perturbation`: the weight's relative learning rate — it is explored and credited when > 0, and
+   * its moves are `lr_eff · step · rate · scale`. SPEC §5's gain magnitudes for α γ λ μ ν; β and τ, which
+   * the gain rule cannot learn (gain 0), are learned here too at rate 0.5 (their effect on the lane is
+   * real: importance ordering, the weight shares).
+   */
+  rate: number;
   /**
    * The weight's natural step unit for the `perturbation` rule: a turn recalls with the weight nudged by
    * `± exploration · scale`, and a learned step moves it by `lr_eff · |gain| · advantage · ε · scale`.
@@ -89,12 +102,46 @@ export interface LearningConfig {
   exploration: number;
   /**
    * `perturbation` rule: on each learned step every learned weight is also pulled back towards its
-   * default by `lr_eff · prior_strength · (p − default)`. Without it, rewards that carry no information
-   * about the weights still random-walk them (the step's noise has mean 0 but its sum grows like √n);
-   * with it they stay in a band around the default, and a real reward slope holds them where the slope
-   * balances the pull. 0 = off.
+   * default by `lr_eff · prior_strength · (p − default)`. 0 (default) = off: the evidence test already
+   * keeps rewards that say nothing about a weight from moving it (see `evidence_z`).
    */
   prior_strength: number;
+  /**
+   * `perturbation` rule: a weight moves only when its evidence `t = Σ a·ε / √Σ (a·ε)²` passes this
+   * many standard scores (ε is the turn's fair coin, so `t` is standard normal when the reward does not
+   * depend on the weight, whatever the reward's noise).
+   */
+  evidence_z: number;
+  /** Fewest credits before a weight's evidence may decide a move. */
+  evidence_min_samples: number;
+  /** A weight's evidence starts again after this many credits without a decision (bounds how long noise can accumulate). */
+  evidence_window: number;
+  /** Step multiplier of a weight's first move: a move is `lr_eff · step · |gain| · scale`. */
+  step_initial: number;
+  /** The step multiplier grows by this when a move goes the same way as the weight's previous move… */
+  step_growth: number;
+  /** …and shrinks by this when it turns back. */
+  step_shrink: number;
+  /** Largest step multiplier. */
+  step_max: number;
+  /** Smallest step multiplier. */
+  step_min: number;
+  /**
+   * Weight of self-confidence in the reward when no real signal (`answer_score`) is given: the quality
+   * term is `0.5 + self_confidence_weight · (confidence − 0.5)`, so a confident model earns at most
+   * `0.5 + w/2` from its own opinion (0.75 at the default 0.5) and a neutral iteration stays 0.5.
+   */
+  self_confidence_weight: number;
+  /** A feedback step credits `feedback_weight · Δ(feedback total)` as its advantage. */
+  feedback_weight: number;
+  /** `user` (default): memories belong to (capsule, user); `capsule`: the capsule's users share them (SPEC §13.1). */
+  memory_scope: 'user' | 'capsule';
+  /** Most memories kept per scope; the lowest importance × recency is evicted first (SPEC §13.2). */
+  memory_limit: number;
+  /** A turn's answer is remembered only when its quality (real signal, else reduced self-confidence) reaches this. */
+  memory_min_quality: number;
+  /** The capsule's scorer (`scorerSchema`): its score is the reward's quality; absent = self-confidence at its reduced weight. */
+  scorer?: ScorerConfig;
   /** Default, bounds, gain and scale of each weight. */
   weights: Record<keyof Weights, WeightRule>;
   /** Default and range of each neuromodulator. */
@@ -134,25 +181,44 @@ export interface LearningConfig {
 export const learningConstants: LearningConfig = Object.freeze({
   /** The perturbation rule: SPEC §5's fixed-gain rule cannot head towards an optimum (decision note). */
   update_rule: 'perturbation',
-  /** A turn recalls with each learned weight nudged by ±10% of its scale (α ± 0.49, γ ± 0.1, μ ν ± 0.05). */
-  exploration: 0.1,
-  /** See the decision note for how this was chosen (control band vs. progress towards the optimum). */
-  prior_strength: 0.5,
+  /** A turn recalls with each learned weight nudged by ±30% of its scale (α ± 0.45, γ ± 0.3, μ ν ± 0.15). */
+  exploration: 0.3,
+  /** Off: the evidence test keeps noise from moving the weights (docs/decisions/2026-12-01-learning-that-steers.md). */
+  prior_strength: 0,
+  /** See the decision note: the measured false-move rate of the zero-mean control against the progress of the worlds. */
+  evidence_z: 3.5,
+  evidence_min_samples: 8,
+  evidence_window: 400,
+  step_initial: 0.35,
+  step_growth: 2,
+  step_shrink: 0.5,
+  step_max: 12,
+  step_min: 0.1,
+  /** Self-confidence counts half (a model's own opinion of itself is a weak signal, SPEC §13.2). */
+  self_confidence_weight: 0.5,
+  feedback_weight: 1,
+  memory_scope: 'user',
+  memory_limit: 10_000,
+  memory_min_quality: 0.6,
   weights: Object.freeze({
-    /** α — weight of a memory's similarity to the query in recall. Default 1.0 in [0.1, 5], gain +1, scale = its range. */
-    alpha: Object.freeze({ default: 1.0, min: 0.1, max: 5, gain: 1.0, scale: 4.9 }),
-    /** β — weight of a memory's stored importance in recall. Default 0.2 in [0, 1], gain 0 (not learned). */
-    beta: Object.freeze({ default: 0.2, min: 0, max: 1, gain: 0, scale: 1 }),
+    /**
+     * α — weight of a memory's similarity to the query in recall. Default 1.0 in [0.1, 5], gain +1, scale 1.5
+     * (a turn tries α ± 0.45): with its whole range (4.9) as scale the finite difference could not resolve the
+     * changing-facts world's narrow good region (ratio of gain 0.47 → 1.00, docs/decisions/2026-12-01-learning-that-steers.md).
+     */
+    alpha: Object.freeze({ default: 1.0, min: 0.1, max: 5, gain: 1.0, rate: 1.0, scale: 1.5 }),
+    /** β — weight of a memory's stored importance in recall. Default 0.2 in [0, 1], gain 0 (the gain rule does not learn it; the perturbation rule does, at rate 0.5). */
+    beta: Object.freeze({ default: 0.2, min: 0, max: 1, gain: 0, rate: 0.5, scale: 1 }),
     /** γ — weight of a memory's recency in recall. Default 0.1 in [0, 1], gain −0.5. */
-    gamma: Object.freeze({ default: 0.1, min: 0, max: 1, gain: -0.5, scale: 1 }),
-    /** τ — softmax temperature of recall. Default 0.7 in [0.05, 2], gain 0: moves only by `tau_decay`. */
-    tau: Object.freeze({ default: 0.7, min: 0.05, max: 2, gain: 0, scale: 1.95 }),
+    gamma: Object.freeze({ default: 0.1, min: 0, max: 1, gain: -0.5, rate: 0.5, scale: 1 }),
+    /** τ — softmax temperature of recall. Default 0.7 in [0.05, 2], gain 0 (the gain rule only decays it by `tau_decay`; the perturbation rule learns it at rate 0.5). */
+    tau: Object.freeze({ default: 0.7, min: 0.05, max: 2, gain: 0, rate: 0.5, scale: 1.95 }),
     /** λ — planner utility of recalled weight mass. Default 1.0 in [0.1, 5], gain +1. */
-    lambda: Object.freeze({ default: 1.0, min: 0.1, max: 5, gain: 1.0, scale: 4.9 }),
+    lambda: Object.freeze({ default: 1.0, min: 0.1, max: 5, gain: 1.0, rate: 1.0, scale: 4.9 }),
     /** μ — planner cost per 1,024 prompt tokens of memory. Default 0.1 in [0.01, 5], gain −0.25, scale 0.5 (its range is mostly far above useful values). */
-    mu: Object.freeze({ default: 0.1, min: 0.01, max: 5, gain: -0.25, scale: 0.5 }),
+    mu: Object.freeze({ default: 0.1, min: 0.01, max: 5, gain: -0.25, rate: 0.25, scale: 0.5 }),
     /** ν — planner cost per 10 memories. Default 0.05 in [0.01, 5], gain −0.25, scale 0.5. */
-    nu: Object.freeze({ default: 0.05, min: 0.01, max: 5, gain: -0.25, scale: 0.5 }),
+    nu: Object.freeze({ default: 0.05, min: 0.01, max: 5, gain: -0.25, rate: 0.25, scale: 0.5 }),
   }),
   neuromodulators: Object.freeze({
     /** Dopamine scales the learning rate. Default 0.4 in [0.2, 0.8]. */

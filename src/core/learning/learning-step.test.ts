@@ -8,9 +8,12 @@ import { learningStep, type LearningStepResult } from './learning-step.js';
 import type { LearningMetrics } from './compute-reward.js';
 import { resolveLearningConfig } from './resolve-learning-config.js';
 import { explorationSigns, explorationWeights } from './exploration-weights.js';
+import { feedbackStep } from './feedback-step.js';
 
-/** SPEC §5's literal fixed-gain rule, still selectable per capsule. */
-const gainRule = resolveLearningConfig({ update_rule: 'gain' });
+/** SPEC §5's literal fixed-gain rule, still selectable per capsule (with self-confidence at full weight, as §5 wrote it). */
+const gainRule = resolveLearningConfig({ update_rule: 'gain', self_confidence_weight: 1 });
+/** SPEC §5's reward read literally (self-confidence at full weight) under the default rule. */
+const literalReward = resolveLearningConfig({ self_confidence_weight: 1 });
 
 const quiet: LearningMetrics = {
   confidence: 0.5,
@@ -82,7 +85,7 @@ function expectWithinBounds(state: LearnedState): void {
 function atBound(state: LearnedState): string[] {
   return weightNames.filter((name) => {
     const rule = learningConstants.weights[name];
-    return rule.gain !== 0 && (state.weights[name] <= rule.min || state.weights[name] >= rule.max);
+    return rule.rate > 0 && (state.weights[name] <= rule.min || state.weights[name] >= rule.max);
   });
 }
 
@@ -118,8 +121,8 @@ describe('learningStep with the gain rule (SPEC §5 literal)', () => {
   });
 
   it('uses the convergence score when confidence is null', () => {
-    const withNull = learningStep({ state: defaultLearnedState(), metrics: { ...quiet, confidence: null, convergence_score: 0.7 } });
-    const withConfidence = learningStep({ state: defaultLearnedState(), metrics: { ...quiet, confidence: 0.7, convergence_score: 0.1 } });
+    const withNull = learningStep({ state: defaultLearnedState(), metrics: { ...quiet, confidence: null, convergence_score: 0.7 }, config: gainRule });
+    const withConfidence = learningStep({ state: defaultLearnedState(), metrics: { ...quiet, confidence: 0.7, convergence_score: 0.1 }, config: gainRule });
     expect(withNull.reward).toBe(withConfidence.reward);
     expect(withNull.state).toEqual(withConfidence.state);
   });
@@ -129,6 +132,7 @@ describe('learningStep with the gain rule (SPEC §5 literal)', () => {
     const result = learningStep({
       state: start,
       metrics: { ...quiet, confidence: 0.7, novelty: 0.1, latency_ms: 8000, tools_used: ['calculator'] },
+      config: gainRule,
     });
     // r = 0.7 + 0.5 − 0.12 = 1.08, a = 0.08, salience = 0.05 + 0.04 = 0.09.
     expect(result.learned).toBe(false);
@@ -271,7 +275,7 @@ describe('learningStep with the gain rule (SPEC §5 literal)', () => {
         let baselineSum = 0;
         for (let k = 0; k < 1000; k += 1) {
           const confidence = mean + (random() * 2 - 1) * 0.1;
-          state = learningStep({ state, metrics: { ...quiet, confidence, novelty: 0.7 } }).state;
+          state = learningStep({ state, metrics: { ...quiet, confidence, novelty: 0.7 }, config: literalReward }).state;
           if (k >= 500) baselineSum += state.rewardBaseline;
         }
         // Mean reward = mean confidence + 0.5 (every tool succeeded, no penalty).
@@ -303,45 +307,66 @@ describe('learningStep with the gain rule (SPEC §5 literal)', () => {
 
 describe('learningStep with the perturbation rule (default)', () => {
   const c = learningConstants;
+  /** A rule that decides on the first credit: one step shows the move's size and direction. */
+  const eager = resolveLearningConfig({ evidence_min_samples: 1, evidence_z: 0.5 });
 
-  it('moves each learned weight by lr_eff·(|gain|·a·ε·scale − prior_strength·(p − default)) on a worked example', () => {
-    const state = defaultLearnedState();
-    state.weights.alpha = 2;
+  it('gathers a·ε as evidence and moves a weight by lr_eff·step·rate·scale only once the evidence is significant', () => {
     const seed = 12345;
     const eps = explorationSigns({ seed });
-    const result = learningStep({ state, metrics: { ...quiet, confidence: 0.9, novelty: 0.5, seed } });
-    // r = 0.9 + 0.5 = 1.4, a = 0.4, salience 0.45 > 0.3, lr_eff = 0.05·0.9.
-    expect(result.learned).toBe(true);
-    expect(result.advantage).toBeCloseTo(0.4, 12);
-    expect(result.exploration).toEqual(eps);
-    const lr = 0.045;
-    expect(result.state.weights.alpha).toBeCloseTo(2 + lr * (1 * 0.4 * eps.alpha * 4.9 - c.prior_strength * (2 - 1)), 12);
-    expect(result.state.weights.gamma).toBeCloseTo(0.1 + lr * 0.5 * 0.4 * eps.gamma * 1, 12);
-    expect(result.state.weights.mu).toBeCloseTo(0.1 + lr * 0.25 * 0.4 * eps.mu * 0.5, 12);
-    // β and τ have gain 0: not learned.
-    expect(result.state.weights.beta).toBe(0.2);
-    expect(result.state.weights.tau).toBe(0.7);
-    expect(result.state.rewardBaseline).toBeCloseTo(1.08, 12);
+    const metrics = { ...quiet, confidence: 0.9, novelty: 0.5, seed };
+    const result = learningStep({ state: defaultLearnedState(), metrics });
+    // r = (0.5 + 0.5·0.4) + 0.5 = 1.2, a = 0.2; one credit (n = 1) is below evidence_min_samples: nothing moves yet.
+    expect(result.advantage).toBeCloseTo(0.2, 12);
+    expect(result.credited).toBe(true);
+    expect(result.state.weights).toEqual(defaultLearnedState().weights);
+    const alpha = result.state.evidence!.alpha!;
+    expect(alpha).toMatchObject({ n: 1, step: c.step_initial, last: 0 });
+    expect(alpha.sum).toBeCloseTo(result.advantage * eps.alpha, 12);
+    expect(alpha.sum_sq).toBeCloseTo(result.advantage ** 2, 12);
+    // With a test that decides at once, α moves towards the side it explored, by lr_eff·step_initial·rate·scale.
+    const moved = learningStep({ state: defaultLearnedState(), metrics, config: eager });
+    expect(moved.state.weights.alpha).toBeCloseTo(1 + eps.alpha * 0.045 * c.step_initial * 1 * 1.5, 12);
+    expect(moved.state.weights.gamma).toBeCloseTo(0.1 + eps.gamma * 0.045 * c.step_initial * 0.5 * 1, 12);
+    expect(moved.state.evidence!.alpha).toMatchObject({ n: 0, sum: 0, sum_sq: 0, last: eps.alpha });
   });
 
-  it('pulls towards the explored side after a better-than-expected turn and away after a worse one', () => {
+  it('moves a weight only when its evidence passes the test, in the evidence’s direction, whatever the stream', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 2 ** 31 - 1 }), fc.boolean(), (seed, better) => {
-        const eps = explorationSigns({ seed });
-        const confidence = better ? 0.95 : 0.05;
-        const result = learningStep({ state: defaultLearnedState(), metrics: { ...quiet, confidence, novelty: 0.9, seed } });
-        const direction = better ? 1 : -1;
-        for (const name of ['alpha', 'gamma', 'lambda', 'mu', 'nu'] as const) {
-          if (result.deltas[name] !== 0) expect(Math.sign(result.deltas[name])).toBe(direction * eps[name]);
+      fc.property(fc.array(metricsArbitrary, { minLength: 1, maxLength: 120 }), (stream) => {
+        let state = defaultLearnedState();
+        for (const metrics of stream) {
+          const before = state;
+          const result = learningStep({ state, metrics: { ...metrics, seed: metrics.seed ?? 7 } });
+          state = result.state;
+          for (const name of weightNames) {
+            const delta = state.weights[name] - before.weights[name];
+            if (delta === 0) continue;
+            const prior = before.evidence?.[name] ?? { n: 0, sum: 0, sum_sq: 0 };
+            const g = result.advantage * result.exploration[name];
+            const sum = prior.sum + g;
+            const sumSq = prior.sum_sq + g * g;
+            expect(prior.n + 1).toBeGreaterThanOrEqual(c.evidence_min_samples);
+            expect(Math.abs(sum) / Math.sqrt(sumSq)).toBeGreaterThan(c.evidence_z);
+            expect(Math.sign(delta)).toBe(Math.sign(sum));
+          }
+          expectWithinBounds(state);
         }
-        expect(result.deltas.alpha).not.toBe(0);
       }),
       { numRuns: 200 },
     );
   });
 
+  it('credits only the weights whose sign mattered to the lane, and only the first iteration', () => {
+    const metrics: LearningMetrics = { ...quiet, confidence: 0.9, seed: 99, lane_sensitive: ['alpha'] };
+    const result = learningStep({ state: defaultLearnedState(), metrics });
+    expect(Object.keys(result.state.evidence!)).toEqual(['alpha']);
+    const later = learningStep({ state: defaultLearnedState(), metrics, creditExploration: false });
+    expect(later.credited).toBe(false);
+    expect(later.state.evidence).toBeUndefined();
+  });
+
   it('does not move the weights of a default capsule when the turn has no seed (nothing was explored)', () => {
-    const result = learningStep({ state: defaultLearnedState(), metrics: { ...quiet, confidence: 0.95, novelty: 0.9 } });
+    const result = learningStep({ state: defaultLearnedState(), metrics: { ...quiet, confidence: 0.95, novelty: 0.9 }, config: eager });
     expect(result.learned).toBe(true);
     expect(result.state.weights).toEqual(defaultLearnedState().weights);
     expect(result.state.rewardBaseline).not.toBe(1);
@@ -359,45 +384,82 @@ describe('learningStep with the perturbation rule (default)', () => {
         state = learningStep({ state, metrics: { ...quiet, confidence, novelty: 0.8, seed } }).state;
         if (turn >= 1800) tail += state.weights.alpha / 200;
       }
-      if (optimum > 1) expect(tail).toBeGreaterThan(1.3);
-      else expect(tail).toBeLessThan(0.85);
+      if (optimum > 1) expect(tail).toBeGreaterThan(2);
+      else expect(tail).toBeLessThan(0.8);
       expectWithinBounds(state);
     }
   });
 
-  it('keeps weights in a band around their defaults when rewards carry no information about them', () => {
+  // This property once failed on a random seed: the former rule (every step moved by lr·a·ε, pulled back
+  // by a prior) is a mean-reverting random walk under such rewards, whose tail reaches α's lower bound in
+  // about 0.2% of 2,000-step runs (4 of 2,000 seeds measured), so 15 random runs failed about 3% of the
+  // time. The evidence rule moves only on significant evidence; what is left is probabilistic too (a
+  // rare false move of one small step), so the runs are pinned to fixed seeds.
+  it('keeps every weight within 2% of its range of the start when rewards carry no information (fixed seeds)', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.double({ min: 0.2, max: 0.8, noNaN: true }), (seed, mean) => {
         const random = prng(seed);
         let state = defaultLearnedState();
-        let late = 0;
+        const start = state.weights;
         for (let k = 0; k < 2000; k += 1) {
           const confidence = Math.min(1, Math.max(0, mean + (random() * 2 - 1) * 0.3));
           state = learningStep({ state, metrics: { ...quiet, confidence, novelty: random(), seed: Math.floor(random() * 2 ** 31) } }).state;
           expect(atBound(state)).toEqual([]);
-          if (k >= 1000) late += state.weights.alpha / 1000;
         }
-        expect(Math.abs(late - 1)).toBeLessThan(0.4);
+        for (const name of weightNames) {
+          const rule = c.weights[name];
+          expect(Math.abs(state.weights[name] - start[name]) / (rule.max - rule.min)).toBeLessThan(0.02);
+        }
       }),
-      { numRuns: 15 },
+      { numRuns: 20, seed: 20261201 },
+    );
+  });
+});
+
+describe('feedbackStep', () => {
+  const eager = resolveLearningConfig({ evidence_min_samples: 1, evidence_z: 0.5 });
+
+  it("credits the change of the turn's feedback total to its exploration draw, and nothing when it did not change", () => {
+    const seed = 4242;
+    const eps = explorationSigns({ seed });
+    const up = feedbackStep({ state: defaultLearnedState(), total: 1, credited: 0, seed, config: eager });
+    expect(up.advantage).toBe(1);
+    expect(Math.sign(up.deltas.alpha)).toBe(eps.alpha);
+    expect(up.state.rewardBaseline).toBe(1);
+    expect(up.state.neuromodulators).toEqual(defaultLearnedState().neuromodulators);
+    const same = feedbackStep({ state: up.state, total: 1, credited: 1, seed, config: eager });
+    expect(same.advantage).toBe(0);
+    expect(same.state).toBe(up.state);
+    const down = feedbackStep({ state: defaultLearnedState(), total: -1, credited: 0, seed, config: eager });
+    expect(Math.sign(down.deltas.alpha)).toBe(-eps.alpha);
+  });
+
+  it('is pure: the same inputs give bit-identical states', () => {
+    fc.assert(
+      fc.property(stateArbitrary, fc.double({ min: -5, max: 5, noNaN: true }), fc.double({ min: -5, max: 5, noNaN: true }), fc.integer({ min: 0, max: 2 ** 31 - 1 }), (state, total, credited, seed) => {
+        const a = feedbackStep({ state: structuredClone(state), total, credited, seed, config: eager });
+        const b = feedbackStep({ state: structuredClone(state), total, credited, seed, config: eager });
+        expect(a.state).toEqual(b.state);
+        expectWithinBounds(a.state);
+      }),
+      { numRuns: 200 },
     );
   });
 });
 
 describe('explorationWeights', () => {
-  it('nudges each learned weight by ±exploration·scale, leaves β and τ alone, and stays within bounds', () => {
+  it('nudges each learned weight by ±exploration·scale, leaves a weight of rate 0 alone, and stays within bounds', () => {
+    const noBeta = resolveLearningConfig({ weights: { beta: { rate: 0 } } });
+    expect(explorationSigns({ seed: 3, config: noBeta }).beta).toBe(0);
     fc.assert(
       fc.property(stateArbitrary, fc.integer({ min: 0, max: 2 ** 31 - 1 }), (state, seed) => {
         const { weights, nudge, signs } = explorationWeights({ weights: state.weights, seed });
-        expect(weights.beta).toBe(state.weights.beta);
-        expect(weights.tau).toBe(state.weights.tau);
-        expect(signs.beta).toBe(0);
         for (const name of weightNames) {
           const rule = learningConstants.weights[name];
           expect(weights[name]).toBeGreaterThanOrEqual(rule.min);
           expect(weights[name]).toBeLessThanOrEqual(rule.max);
           expect(nudge[name]).toBe(weights[name] - state.weights[name]);
-          if (rule.gain !== 0) {
+          if (rule.rate > 0) {
             expect(Math.abs(signs[name])).toBe(1);
             const intended = state.weights[name] + signs[name] * learningConstants.exploration * rule.scale;
             if (intended >= rule.min && intended <= rule.max) expect(weights[name]).toBeCloseTo(intended, 12);

@@ -5,6 +5,7 @@ import { computeReward, type LearningMetrics, type Reward } from './compute-rewa
 import { explorationSigns } from './exploration-weights.js';
 import { learningConstants, type LearningConfig } from './learning-constants.js';
 import { nextNeuromodulators } from './next-neuromodulators.js';
+import { creditEvidence } from './weight-evidence.js';
 
 /** What one learning step produced. */
 export interface LearningStepResult {
@@ -26,6 +27,8 @@ export interface LearningStepResult {
   deltas: Weights;
   /** The turn's exploration draw ε the step credited (`perturbation` rule; all 0 under `gain` or without a seed). */
   exploration: Weights;
+  /** Whether this step added to the weights' evidence (`perturbation` rule: learned, seeded, and the turn's first iteration). */
+  credited: boolean;
 }
 
 /**
@@ -37,12 +40,14 @@ export interface LearningStepResult {
  * 3. salience = 0.5·novelty + 0.5·|a|; learn only if salience > learn_threshold;
  * 4. if learning: lr_eff = lr_base·f with f = clamp(0.5 + dopamine, 0.5, 1.2) (dopamine before this
  *    step), and for each weight in a fixed order
- *    - `perturbation` (default): p ← clamp(p + lr_eff·|gain_p|·a·ε_p·scale_p, p_min, p_max), ε the turn's
- *      exploration draw from `metrics.seed` (`explorationSigns`; the turn recalled with p + ε·exploration·scale).
- *      A better-than-expected turn pulls p towards the side it explored, a worse one pushes it away:
- *      in expectation the step follows the reward's slope (a finite-difference / REINFORCE estimate).
- *      Each learned weight is also pulled towards its default by lr_eff·prior_strength·(p − default), so
- *      rewards that say nothing about the weights leave them in a band instead of random-walking.
+ *    - `perturbation` (default): the advantage is credited to the turn's exploration draw ε (from
+ *      `metrics.seed`, `explorationSigns`; the turn recalled with p + ε·exploration·scale): each weight
+ *      whose sign mattered to the lane gathers the evidence a·ε_p and moves only once that evidence is
+ *      significant (`creditEvidence`). In expectation a·ε_p follows the reward's slope (a finite
+ *      difference); the test keeps rewards that say nothing about p from moving it. Only the turn's first
+ *      iteration credits (`creditExploration`): later iterations share its ε, so crediting them too would
+ *      count one draw several times. With `prior_strength` > 0 each learned weight is also pulled
+ *      towards its default by lr_eff·prior_strength·(p − default).
  *    - `gain` (SPEC §5 literal): p ← clamp(p + lr_eff·gain_p·a, p_min, p_max);
  *    then τ ← max(τ_min, τ·(1 − tau_decay)); and r̄ ← r̄ + ρ·(r − r̄) with ρ = baseline_rate·f/f₀, where
  *    f₀ is f at the default dopamine (so ρ = 0.2 at default dopamine);
@@ -59,10 +64,13 @@ export function learningStep({
   state,
   metrics,
   config = learningConstants,
+  creditExploration = true,
 }: {
   state: LearnedState;
   metrics: LearningMetrics;
   config?: LearningConfig;
+  /** Whether this step may add to the evidence (`perturbation` rule); the brain passes `iteration_number === 0`. */
+  creditExploration?: boolean;
 }): LearningStepResult {
   assertFiniteState(state);
   const rewardTerms = computeReward({ metrics, config });
@@ -82,31 +90,43 @@ export function learningStep({
   const rewardBaseline = learned ? baselineBefore + baselineRate * advantage : baselineBefore;
 
   const before = state.weights;
-  const weights: Weights = { ...before };
+  let weights: Weights = { ...before };
+  let evidence = state.evidence;
   const deltas: Weights = { alpha: 0, beta: 0, gamma: 0, tau: 0, lambda: 0, mu: 0, nu: 0 };
   const exploration = explorationSigns({ seed: metrics.seed, config });
+  let credited = false;
+  if (config.update_rule === 'perturbation' && creditExploration && metrics.seed !== undefined) {
+    // The evidence is gathered on every step, gated or not: its test already keeps noise from moving a
+    // weight, and the salience gate would starve it where the reward's signal is small (measured on the
+    // cost-sensitive world: no move at all in 300 turns with the gate in front of the evidence).
+    const credit = creditEvidence({ weights, evidence, advantage, signs: exploration, sensitive: metrics.lane_sensitive, learningRate: effectiveLearningRate, config });
+    weights = credit.weights;
+    evidence = credit.evidence;
+    credited = true;
+  }
   if (learned) {
-    for (const name of weightNames) {
-      const rule = config.weights[name];
-      const move =
-        config.update_rule === 'gain'
-          ? effectiveLearningRate * rule.gain * advantage
-          : rule.gain === 0
-            ? 0
-            : effectiveLearningRate * (Math.abs(rule.gain) * advantage * exploration[name] * rule.scale - config.prior_strength * (before[name] - rule.default));
-      weights[name] = clamp(before[name] + move, rule.min, rule.max);
+    if (config.update_rule === 'gain') {
+      for (const name of weightNames) {
+        const rule = config.weights[name];
+        weights[name] = clamp(before[name] + effectiveLearningRate * rule.gain * advantage, rule.min, rule.max);
+      }
+    } else if (config.prior_strength > 0) {
+      for (const name of weightNames) {
+        const rule = config.weights[name];
+        if (rule.rate > 0) weights[name] = clamp(weights[name] - effectiveLearningRate * config.prior_strength * (weights[name] - rule.default), rule.min, rule.max);
+      }
     }
     if (config.tau_decay > 0) {
       const tauRule = config.weights.tau;
       weights.tau = clamp(Math.max(tauRule.min, weights.tau * (1 - config.tau_decay)), tauRule.min, tauRule.max);
     }
-    for (const name of weightNames) deltas[name] = weights[name] - before[name];
   }
+  for (const name of weightNames) deltas[name] = weights[name] - before[name];
 
   const neuromodulators = nextNeuromodulators({ neuromodulators: state.neuromodulators, metrics, config });
 
   return {
-    state: { weights, neuromodulators, rewardBaseline },
+    state: { weights, neuromodulators, rewardBaseline, ...(evidence !== undefined ? { evidence } : {}) },
     reward,
     rewardTerms,
     advantage,
@@ -115,6 +135,7 @@ export function learningStep({
     effectiveLearningRate,
     deltas,
     exploration,
+    credited,
   };
 }
 

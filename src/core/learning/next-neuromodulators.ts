@@ -4,8 +4,8 @@ import { qualityOf, type LearningMetrics } from './compute-reward.js';
 import { learningConstants, type LearningConfig } from './learning-constants.js';
 
 /**
- * SPEC §5 step 5. Dopamine and serotonin are set from the iteration's quality (confidence, or the
- * convergence score when confidence is null); norepinephrine rises by a step when the iteration took
+ * SPEC §5 step 5. Dopamine and serotonin are set from the iteration's quality (the reward's quality
+ * term: the answer's real score, else reduced self-confidence); norepinephrine rises by a step when the iteration took
  * longer than the threshold, else decays; acetylcholine rises when tools ran (`tools_used` non-empty),
  * else decays. Every level is clamped to its range.
  */
@@ -15,11 +15,11 @@ export function nextNeuromodulators({
   config = learningConstants,
 }: {
   neuromodulators: Neuromodulators;
-  metrics: Pick<LearningMetrics, 'confidence' | 'convergence_score' | 'latency_ms' | 'tools_used'>;
+  metrics: Pick<LearningMetrics, 'confidence' | 'convergence_score' | 'answer_score' | 'latency_ms' | 'tools_used'>;
   config?: LearningConfig;
 }): Neuromodulators {
   const rule = config.neuromodulator_rules;
-  const quality = qualityOf(metrics);
+  const quality = qualityOf(metrics, config);
   const raw: Neuromodulators = {
     dopamine: rule.dopamine_base + (quality - 0.5) * rule.dopamine_slope,
     serotonin: rule.serotonin_base + (quality - 0.5) * rule.serotonin_slope,

@@ -34,7 +34,7 @@ describe('resolveLearningConfig', () => {
 
   it('merges a partial override over the defaults, field by field', () => {
     const config = resolveLearningConfig({ weights: { alpha: { max: 3 } }, lr_base: 0.1, reward: { latency_free_s: 5 }, tau_drives_temperature: true });
-    expect(config.weights.alpha).toEqual({ default: 1, min: 0.1, max: 3, gain: 1, scale: 4.9 });
+    expect(config.weights.alpha).toEqual({ default: 1, min: 0.1, max: 3, gain: 1, rate: 1, scale: 1.5 });
     expect(config.weights.gamma).toEqual(learningConstants.weights.gamma);
     expect(config.lr_base).toBe(0.1);
     expect(config.reward.latency_free_s).toBe(5);

@@ -14,6 +14,7 @@ const weightRuleOverride = z.strictObject({
   min: finite.optional(),
   max: finite.optional(),
   gain: finite.optional(),
+  rate: nonNegative.optional(),
   scale: positive.optional(),
 });
 
@@ -40,11 +41,36 @@ const neuromodulatorsOverride = z.strictObject({
   acetylcholine: rangeOverride.optional(),
 });
 
+/**
+ * A capsule's scorer (SPEC §13.2): a regular expression (RE2 syntax, linear time) or a JSON Schema the
+ * answer must satisfy (score 1, else 0), or a judge model the operator configured, named here. Its score
+ * becomes the reward's quality instead of self-confidence.
+ */
+export const scorerSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('regex'), pattern: z.string().min(1).max(1000), flags: z.string().regex(/^[ims]*$/, 'flags may be i, m, s').optional() }),
+  z.strictObject({ type: z.literal('json_schema'), schema: z.record(z.string(), z.unknown()) }),
+  z.strictObject({ type: z.literal('judge'), judge: z.string().min(1).max(64) }),
+]);
+
 /** Schema of a capsule's `learning_config` jsonb: every field optional, unknown fields rejected. */
 export const learningConfigOverridesSchema = z.strictObject({
   update_rule: z.enum(['perturbation', 'gain']).optional(),
   exploration: unit.optional(),
   prior_strength: nonNegative.optional(),
+  evidence_z: positive.optional(),
+  evidence_min_samples: z.number().int().min(1).max(100_000).optional(),
+  evidence_window: z.number().int().min(1).max(1_000_000).optional(),
+  step_initial: positive.optional(),
+  step_growth: z.number().min(1).max(10).optional(),
+  step_shrink: z.number().gt(0).max(1).optional(),
+  step_max: positive.optional(),
+  step_min: positive.optional(),
+  self_confidence_weight: unit.optional(),
+  feedback_weight: nonNegative.optional(),
+  memory_scope: z.enum(['user', 'capsule']).optional(),
+  memory_limit: z.number().int().min(1).max(1_000_000).optional(),
+  memory_min_quality: unit.optional(),
+  scorer: scorerSchema.optional(),
   weights: weightsOverride.optional(),
   neuromodulators: neuromodulatorsOverride.optional(),
   lr_base: nonNegative.optional(),
@@ -81,6 +107,9 @@ export const learningConfigOverridesSchema = z.strictObject({
     .optional(),
   recency_half_life_s: positive.optional(),
   tau_drives_temperature: z.boolean().optional(),
+  // Turn settings that live in the same jsonb (the turn reads them; learning ignores them).
+  temperature: z.number().min(0).max(2).optional(),
+  message_overflow: z.enum(['refuse', 'truncate']).optional(),
 });
 
 /** The `learning_config` jsonb a capsule may carry (all fields optional). */
@@ -111,6 +140,20 @@ export function parseLearningConfig(overrides: unknown): Result<LearningConfig, 
     update_rule: o.update_rule ?? base.update_rule,
     exploration: o.exploration ?? base.exploration,
     prior_strength: o.prior_strength ?? base.prior_strength,
+    evidence_z: o.evidence_z ?? base.evidence_z,
+    evidence_min_samples: o.evidence_min_samples ?? base.evidence_min_samples,
+    evidence_window: o.evidence_window ?? base.evidence_window,
+    step_initial: o.step_initial ?? base.step_initial,
+    step_growth: o.step_growth ?? base.step_growth,
+    step_shrink: o.step_shrink ?? base.step_shrink,
+    step_max: o.step_max ?? base.step_max,
+    step_min: o.step_min ?? base.step_min,
+    self_confidence_weight: o.self_confidence_weight ?? base.self_confidence_weight,
+    feedback_weight: o.feedback_weight ?? base.feedback_weight,
+    memory_scope: o.memory_scope ?? base.memory_scope,
+    memory_limit: o.memory_limit ?? base.memory_limit,
+    memory_min_quality: o.memory_min_quality ?? base.memory_min_quality,
+    ...(o.scorer ? { scorer: o.scorer } : {}),
     weights: {
       alpha: { ...base.weights.alpha, ...o.weights?.alpha },
       beta: { ...base.weights.beta, ...o.weights?.beta },
@@ -157,10 +200,11 @@ export function parseLearningConfig(overrides: unknown): Result<LearningConfig, 
       problems.push(`learning_config.neuromodulators.${name}.default: ${range.default} is outside [${range.min}, ${range.max}]`);
     }
   }
+  if (config.step_min > config.step_max) problems.push(`learning_config.step_min: ${config.step_min} is above step_max ${config.step_max}`);
   if (config.dopamine_factor_min > config.dopamine_factor_max) {
     problems.push(`learning_config.dopamine_factor_min: ${config.dopamine_factor_min} is above dopamine_factor_max ${config.dopamine_factor_max}`);
   }
-  if (problems.length > 0) return invalid(problems, problems);
+  if (problems.length > 0) return refuse('INVALID_COMBINATION', `Invalid learning_config — ${problems.join('; ')}`, problems);
   return ok(config);
 }
 

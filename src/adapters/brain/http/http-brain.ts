@@ -9,7 +9,7 @@ import type {
   RecallQuery,
   RewindResult,
 } from '../../../ports/brain.js';
-import type { LearnedState, Neuromodulators, Weights } from '../../../ports/learning.js';
+import type { Evidence, LearnedState, Neuromodulators, Weights } from '../../../ports/learning.js';
 import { isErrorCode, SomaError, type ErrorCode, type Failure } from '../../../shared/errors.js';
 import { err, ok, type Result } from '../../../shared/result.js';
 import type { BrainHealth, BrainMetricsSink } from '../brain-metrics.js';
@@ -28,6 +28,12 @@ export interface HttpBrainOptions {
   token?: string;
   /** Each call fails with BRAIN_UNAVAILABLE after this long (default 2 s, `SOMA_BRAIN_TIMEOUT_MS`). */
   timeoutMs?: number;
+  /**
+   * Attempts of one `publish_turn_metrics` within `timeoutMs` (default 2, each with `timeoutMs / attempts`).
+   * The step is idempotent per (capsule, turn, iteration, source), so a retry after a lost answer gets
+   * the stored result back and appends nothing.
+   */
+  publishAttempts?: number;
   metrics?: BrainMetricsSink;
   /** The fetch to use (default the global one). */
   fetch?: typeof globalThis.fetch;
@@ -40,14 +46,14 @@ export interface HttpBrainOptions {
  * returned as a failure by the learning-history ones) marks it healthy again.
  * There is no circuit breaker: a down brain refuses connections at once, a hung one costs one timeout.
  */
-export function createHttpBrain({ url, apiKey, token, timeoutMs = 2_000, metrics, fetch = globalThis.fetch }: HttpBrainOptions): HttpBrain {
+export function createHttpBrain({ url, apiKey, token, timeoutMs = 2_000, publishAttempts = 2, metrics, fetch = globalThis.fetch }: HttpBrainOptions): HttpBrain {
   const base = url.replace(/\/+$/, '');
   const key = apiKey ?? token;
   let health: BrainHealth = 'unknown';
 
   /** One call: network errors, timeouts and 5xx throw BRAIN_UNAVAILABLE; a 4xx answer is the brain's refusal. */
-  async function request<T>(method: 'GET' | 'POST', path: string, body?: unknown, signal?: AbortSignal, tenantId?: string): Promise<Result<T, Failure>> {
-    const timeout = AbortSignal.timeout(timeoutMs);
+  async function request<T>(method: 'GET' | 'POST', path: string, body?: unknown, signal?: AbortSignal, tenantId?: string, limitMs = timeoutMs): Promise<Result<T, Failure>> {
+    const timeout = AbortSignal.timeout(limitMs);
     const combined = signal ? AbortSignal.any([timeout, signal]) : timeout;
     let response: Response;
     let text: string;
@@ -61,7 +67,7 @@ export function createHttpBrain({ url, apiKey, token, timeoutMs = 2_000, metrics
       text = await response.text();
     } catch (cause) {
       health = 'unhealthy';
-      const reason = timeout.aborted ? `timed out after ${timeoutMs} ms` : signal?.aborted ? 'cancelled' : (cause as Error).message;
+      const reason = timeout.aborted ? `timed out after ${limitMs} ms` : signal?.aborted ? 'cancelled' : (cause as Error).message;
       throw new SomaError('BRAIN_UNAVAILABLE', `brain at ${base} unavailable: ${reason}`, { retryable: true, cause });
     }
     if (response.status >= 500) {
@@ -79,8 +85,8 @@ export function createHttpBrain({ url, apiKey, token, timeoutMs = 2_000, metrics
   }
 
   /** A call whose refusal is thrown as that `SomaError` (the turn-path methods). */
-  async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown, signal?: AbortSignal, tenantId?: string): Promise<T> {
-    const answer = await request<T>(method, path, body, signal, tenantId);
+  async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown, signal?: AbortSignal, tenantId?: string, limitMs = timeoutMs): Promise<T> {
+    const answer = await request<T>(method, path, body, signal, tenantId, limitMs);
     if (!answer.ok) throw new SomaError(answer.error.code, answer.error.message, { details: answer.error.details });
     return answer.value;
   }
@@ -90,10 +96,18 @@ export function createHttpBrain({ url, apiKey, token, timeoutMs = 2_000, metrics
 
     async publishTurnMetrics(request: PublishTurnMetricsRequest, options: { signal?: AbortSignal } = {}): Promise<PublishTurnMetricsResponse> {
       const started = process.hrtime.bigint();
+      const attempts = Math.max(1, Math.floor(publishAttempts));
       try {
-        const response = await call<PublishTurnMetricsWire>('POST', '/v1/learning/publish_turn_metrics', request, options.signal, request.tenant);
-        metrics?.observeLearningLatency(Number(process.hrtime.bigint() - started) / 1e9);
-        return fromWire(response);
+        for (let attempt = 1; ; attempt += 1) {
+          try {
+            const response = await call<PublishTurnMetricsWire>('POST', '/v1/learning/publish_turn_metrics', request, options.signal, request.tenant, timeoutMs / attempts);
+            metrics?.observeLearningLatency(Number(process.hrtime.bigint() - started) / 1e9);
+            return fromWire(response);
+          } catch (error) {
+            // Idempotent per (capsule, turn, iteration, source): a retry after a lost answer returns the stored step.
+            if (attempt >= attempts || options.signal?.aborted || !(error instanceof SomaError && error.code === 'BRAIN_UNAVAILABLE')) throw error;
+          }
+        }
       } catch (error) {
         if (error instanceof SomaError && error.code === 'BRAIN_UNAVAILABLE') metrics?.countLearningSkipped();
         throw error;
@@ -106,11 +120,11 @@ export function createHttpBrain({ url, apiKey, token, timeoutMs = 2_000, metrics
     },
 
     async remember(scope: BrainScope, memory: MemoryRecord): Promise<void> {
-      await call('POST', '/v1/memory/remember', { capsule_id: scope.capsuleId, ...memory }, undefined, scope.tenantId);
+      await call('POST', '/v1/memory/remember', { capsule_id: scope.capsuleId, ...userOf(scope), ...memory }, undefined, scope.tenantId);
     },
 
     async recall(scope: BrainScope, query: RecallQuery): Promise<RecalledMemory[]> {
-      const answer = await call<{ results: RecalledMemory[] }>('POST', '/v1/memory/recall', { capsule_id: scope.capsuleId, ...query }, undefined, scope.tenantId);
+      const answer = await call<{ results: RecalledMemory[] }>('POST', '/v1/memory/recall', { capsule_id: scope.capsuleId, ...userOf(scope), ...query }, undefined, scope.tenantId);
       return answer.results;
     },
 
@@ -125,11 +139,15 @@ export function createHttpBrain({ url, apiKey, token, timeoutMs = 2_000, metrics
   };
 }
 
+/** The user a memory call acts for (the brain honours it only from a service caller). */
+const userOf = (scope: BrainScope) => (scope.userId !== undefined ? { user_id: scope.userId } : {});
+
 /** Learned state as the brain routes send it (snake_case). */
 export interface LearnedStateWire {
   weights: Weights;
   neuromodulators: Neuromodulators;
   reward_baseline: number;
+  evidence?: Evidence;
 }
 
 interface StateWire extends LearnedStateWire {
@@ -147,11 +165,13 @@ export interface PublishTurnMetricsWire {
   reward?: number;
   advantage?: number;
   learned?: boolean;
+  replayed?: boolean;
+  capsule_id?: string;
 }
 
 function fromWire(wire: PublishTurnMetricsWire): PublishTurnMetricsResponse {
   const state = (s: LearnedStateWire | undefined): LearnedState | undefined =>
-    s === undefined ? undefined : { weights: s.weights, neuromodulators: s.neuromodulators, rewardBaseline: s.reward_baseline };
+    s === undefined ? undefined : { weights: s.weights, neuromodulators: s.neuromodulators, rewardBaseline: s.reward_baseline, ...(s.evidence && Object.keys(s.evidence).length > 0 ? { evidence: s.evidence } : {}) };
   const before = state(wire.before);
   const after = state(wire.after);
   return {
@@ -164,6 +184,8 @@ function fromWire(wire: PublishTurnMetricsWire): PublishTurnMetricsResponse {
     ...(wire.reward !== undefined ? { reward: wire.reward } : {}),
     ...(wire.advantage !== undefined ? { advantage: wire.advantage } : {}),
     ...(wire.learned !== undefined ? { learned: wire.learned } : {}),
+    ...(wire.replayed !== undefined ? { replayed: wire.replayed } : {}),
+    ...(wire.capsule_id !== undefined ? { capsule_id: wire.capsule_id } : {}),
   };
 }
 

@@ -1,5 +1,5 @@
-import { and, eq, sql } from 'drizzle-orm';
-import type { LearnedState, Neuromodulators, Weights } from '../../../ports/learning.js';
+import { and, desc, eq, sql } from 'drizzle-orm';
+import type { Evidence, LearnedState, LearningSource, Neuromodulators, Weights } from '../../../ports/learning.js';
 import { SomaError } from '../../../shared/errors.js';
 import { tables, type Db, type Executor } from '../../store/index.js';
 
@@ -13,13 +13,28 @@ export interface LockedCapsuleState {
   state: LearnedState;
   /** `seq` of the capsule's last history row (0 when there is none). */
   learningVersion: number;
+  /** The capsule's settings version (a patch may change its `learning_config`). */
+  version: number;
   /** The capsule's raw `learning_config` jsonb. */
   learningConfig: unknown;
+}
+
+/** What this process last committed (or read) of a capsule's learning: the state its next step starts from. */
+export interface CachedCapsuleState {
+  capsuleId: string;
+  tenantId: string;
+  /** The capsule's settings version when the state was read (a patch may change `learning_config`). */
+  version: number;
+  learningVersion: number;
+  learningConfig: unknown;
+  state: LearnedState;
 }
 
 /** One row appended to `learning_updates`. */
 export interface NewLearningUpdate {
   kind: 'learn' | 'rollback' | 'reset';
+  /** What a `learn` row learned from (null for rollback and reset). */
+  source?: LearningSource | null;
   turnId?: string | null;
   iterationNumber?: number | null;
   after: LearnedState;
@@ -47,8 +62,9 @@ export async function lockCapsuleState(tx: LedgerTx, scope: { tenantId: string; 
   return {
     capsuleId: scope.capsuleId,
     tenantId: scope.tenantId,
-    state: { weights: row.learnedWeights as Weights, neuromodulators: row.neuromodulatorState as Neuromodulators, rewardBaseline: row.rewardBaseline },
+    state: stateOf(row),
     learningVersion: row.learningVersion,
+    version: row.version,
     learningConfig: row.learningConfig,
   };
 }
@@ -61,13 +77,31 @@ async function selectCapsuleState(executor: Executor, { tenantId, capsuleId }: {
       learnedWeights: tables.capsules.learnedWeights,
       neuromodulatorState: tables.capsules.neuromodulatorState,
       rewardBaseline: tables.capsules.rewardBaseline,
+      learnerEvidence: tables.capsules.learnerEvidence,
       learningVersion: tables.capsules.learningVersion,
+      version: tables.capsules.version,
       learningConfig: tables.capsules.learningConfig,
     })
     .from(tables.capsules)
     .where(and(eq(tables.capsules.id, capsuleId), eq(tables.capsules.tenantId, tenantId)));
   const rows = forUpdate ? await query.for('update') : await query;
   return rows[0];
+}
+
+/** A learned state from its stored columns (an empty evidence object means none gathered). */
+export function stateOf(row: { learnedWeights: unknown; neuromodulatorState: unknown; rewardBaseline: number; learnerEvidence: unknown }): LearnedState {
+  const evidence = row.learnerEvidence as Evidence | null;
+  return {
+    weights: row.learnedWeights as Weights,
+    neuromodulators: row.neuromodulatorState as Neuromodulators,
+    rewardBaseline: row.rewardBaseline,
+    ...(evidence && Object.keys(evidence).length > 0 ? { evidence } : {}),
+  };
+}
+
+/** A history row's before- or after-state from its columns. */
+export function rowState(row: { weightsBefore: unknown; neuromodulatorsBefore: unknown; baselineBefore: number; evidenceBefore: unknown }): LearnedState {
+  return stateOf({ learnedWeights: row.weightsBefore, neuromodulatorState: row.neuromodulatorsBefore, rewardBaseline: row.baselineBefore, learnerEvidence: row.evidenceBefore });
 }
 
 /**
@@ -78,18 +112,21 @@ export async function appendLearningUpdate(tx: LedgerTx, locked: LockedCapsuleSt
   const seq = locked.learningVersion + 1;
   const jsonb = (value: unknown) => sql`${JSON.stringify(value)}::jsonb`;
   const { weights, neuromodulators, rewardBaseline } = update.after;
+  const evidenceAfter = update.after.evidence ?? {};
   // One statement (one round trip): append the row, then move the capsule to its after-state.
   const updated = (await tx.execute(sql`
     with appended as (
-      insert into learning_updates (capsule_id, seq, tenant_id, kind, turn_id, iteration_number, weights_before, weights_after,
-        neuromodulators_before, neuromodulators_after, baseline_before, baseline_after, reward, advantage, inputs, created_at)
-      values (${locked.capsuleId}, ${seq}, ${locked.tenantId}, ${update.kind}, ${update.turnId ?? null}, ${update.iterationNumber ?? null},
+      insert into learning_updates (capsule_id, seq, tenant_id, kind, source, turn_id, iteration_number, weights_before, weights_after,
+        neuromodulators_before, neuromodulators_after, baseline_before, baseline_after, evidence_before, evidence_after, reward, advantage, inputs, created_at)
+      values (${locked.capsuleId}, ${seq}, ${locked.tenantId}, ${update.kind}, ${update.source ?? null}, ${update.turnId ?? null}, ${update.iterationNumber ?? null},
         ${jsonb(locked.state.weights)}, ${jsonb(weights)}, ${jsonb(locked.state.neuromodulators)}, ${jsonb(neuromodulators)},
-        ${locked.state.rewardBaseline}, ${rewardBaseline}, ${update.reward ?? null}, ${update.advantage ?? null}, ${jsonb(update.inputs ?? {})},
+        ${locked.state.rewardBaseline}, ${rewardBaseline}, ${jsonb(locked.state.evidence ?? {})}, ${jsonb(evidenceAfter)},
+        ${update.reward ?? null}, ${update.advantage ?? null}, ${jsonb(update.inputs ?? {})},
         ${update.createdAt.toISOString()}::timestamptz)
       returning seq
     )
     update capsules set learned_weights = ${jsonb(weights)}, neuromodulator_state = ${jsonb(neuromodulators)}, reward_baseline = ${rewardBaseline},
+      learner_evidence = ${jsonb(evidenceAfter)},
       learning_version = (select seq from appended), updated_at = ${update.createdAt.toISOString()}::timestamptz
     where id = ${locked.capsuleId} and learning_version = ${locked.learningVersion}
     returning id`)) as unknown as { rows: unknown[] };
@@ -106,9 +143,7 @@ export async function readCapsuleState(
   const row = await selectCapsuleState(executor, scope, { forUpdate: false });
   if (!row) return undefined;
   return {
-    weights: row.learnedWeights as Weights,
-    neuromodulators: row.neuromodulatorState as Neuromodulators,
-    rewardBaseline: row.rewardBaseline,
+    ...stateOf(row),
     learning_version: row.learningVersion,
     learningConfig: row.learningConfig,
   };
@@ -116,4 +151,27 @@ export async function readCapsuleState(
 
 export function capsuleNotFound(capsuleId: string): SomaError {
   return new SomaError('CAPSULE_NOT_FOUND', `capsule ${capsuleId} not found`);
+}
+
+/** A step already in the capsule's history for (turn, iteration, source): what a retried publish finds. */
+export async function findStep(tx: LedgerTx, { capsuleId, turnId, iterationNumber, source }: { capsuleId: string; turnId: string; iterationNumber: number; source: LearningSource }) {
+  const updates = tables.learningUpdates;
+  const [row] = await tx
+    .select()
+    .from(updates)
+    .where(and(eq(updates.capsuleId, capsuleId), eq(updates.turnId, turnId), eq(updates.iterationNumber, iterationNumber), eq(updates.source, source)))
+    .limit(1);
+  return row;
+}
+
+/** The latest feedback step of a turn on a capsule (what the turn's feedback has been credited up to). */
+export async function latestFeedbackStep(tx: LedgerTx, { capsuleId, turnId }: { capsuleId: string; turnId: string }) {
+  const updates = tables.learningUpdates;
+  const [row] = await tx
+    .select({ seq: updates.seq, inputs: updates.inputs })
+    .from(updates)
+    .where(and(eq(updates.capsuleId, capsuleId), eq(updates.turnId, turnId), eq(updates.source, 'feedback')))
+    .orderBy(desc(updates.seq))
+    .limit(1);
+  return row;
 }

@@ -6,7 +6,7 @@ import type { LearnedState, Neuromodulators, Weights } from '../../../ports/lear
 import type { Failure } from '../../../shared/errors.js';
 import { ok, refuse, type Result } from '../../../shared/result.js';
 import { tables, type Database } from '../../store/index.js';
-import { appendLearningUpdate, isUuid, lockCapsuleState, readCapsuleState, type LedgerTx, type LockedCapsuleState } from './learning-ledger.js';
+import { appendLearningUpdate, isUuid, lockCapsuleState, readCapsuleState, rowState, type LedgerTx, type LockedCapsuleState } from './learning-ledger.js';
 
 const notFound = (capsuleId: string) => refuse('CAPSULE_NOT_FOUND', `capsule ${capsuleId} not found`);
 
@@ -31,6 +31,7 @@ export function readLearningHistory(database: Database, scope: BrainScope, { lim
       history: page.map((row) => ({
         seq: row.seq,
         kind: row.kind,
+        source: row.source ?? (row.kind === 'learn' ? 'iteration' : null),
         turn_id: row.turnId,
         iteration_number: row.iterationNumber,
         weights_before: row.weightsBefore as Weights,
@@ -67,7 +68,7 @@ export function rollbackTo(database: Database, clock: Clock, scope: BrainScope, 
         'seq' in to ? `capsule ${scope.capsuleId} has no learning update ${to.seq}` : `capsule ${scope.capsuleId} has no learning update for turn ${to.turnId}`,
       );
     }
-    const restored: LearnedState = { weights: row.weightsBefore as Weights, neuromodulators: row.neuromodulatorsBefore as Neuromodulators, rewardBaseline: row.baselineBefore };
+    const restored: LearnedState = rowState(row);
     const inputs = { to_seq: 'seq' in to ? to.seq : null, to_turn_id: 'turnId' in to ? to.turnId : null, restored_from_seq: row.seq };
     return ok(await rewind(tx, locked, { kind: 'rollback', after: restored, inputs, createdAt: new Date(clock.now()), restoredFromSeq: row.seq }, options));
   });

@@ -7,8 +7,9 @@ import type { Clock } from '../../../ports/clock.js';
 import type { LearnedState } from '../../../ports/learning.js';
 import { isSomaError } from '../../../shared/errors.js';
 import { drivers, freshDatabase } from '../../../../test/support/databases.js';
-import { tables, type Database } from '../../store/index.js';
+import { createDrizzleStore, tables, type Database } from '../../store/index.js';
 import { insertTenantWithCapsule } from '../../../../test/support/capsules.js';
+import { RECALL_MATCHES, RECALL_WINDOW } from './brain-memory.js';
 import { createLocalBrain } from './local-brain.js';
 
 function metricsFor(i: number, scope: { tenantId: string; capsuleId: string }): PublishTurnMetricsRequest {
@@ -51,6 +52,39 @@ describe.each(drivers())('local brain on %s', (driver) => {
   });
   afterAll(async () => {
     await drop();
+  });
+
+  it('learns in one statement from the state it keeps, and re-reads when another process moved the capsule', async () => {
+    const scope = await insertTenantWithCapsule(database);
+    const store = createDrizzleStore(database);
+    // Two brains on one database: two Soma processes, each with its own in-process state.
+    const brains = [createLocalBrain({ database, clock }), createLocalBrain({ database, clock })];
+    const windowStart = new Date('2026-11-24T00:00:00Z');
+    const responses = [];
+    for (let i = 0; i < 12; i += 1) {
+      // Runs of three steps on one brain, then the other: its kept state is stale on every switch.
+      const brain = brains[Math.floor(i / 3) % 2]!;
+      responses.push(
+        await brain.publishTurnMetrics(metricsFor(i, scope), {
+          appendOnly: true,
+          persist: async (_response, transaction) => store.joinTransaction(transaction).usage.addTokens(scope.tenantId, windowStart, 10),
+        }),
+      );
+    }
+    expect(responses.every((r) => r.persisted)).toBe(true);
+    expect(responses.map((r) => r.seq)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    const rows = await database.db.select().from(tables.learningUpdates).where(eq(tables.learningUpdates.capsuleId, scope.capsuleId)).orderBy(asc(tables.learningUpdates.seq));
+    expect(rows.map((row) => row.seq)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    for (let i = 1; i < rows.length; i += 1) {
+      expect(rows[i]!.weightsBefore).toEqual(rows[i - 1]!.weightsAfter);
+      expect(rows[i]!.neuromodulatorsBefore).toEqual(rows[i - 1]!.neuromodulatorsAfter);
+      expect(rows[i]!.baselineBefore).toBe(rows[i - 1]!.baselineAfter);
+    }
+    // Every step's append committed exactly once, with its step (a step that found the capsule moved wrote nothing).
+    expect(await store.usage.used(scope.tenantId, 'tokens', windowStart)).toBe(120);
+    const state = await brains[0]!.getState(scope);
+    expect(state.learning_version).toBe(12);
+    expect(state.neuromodulators).toEqual(rows.at(-1)!.neuromodulatorsAfter);
   });
 
   it('keeps one linear chain under 25 concurrent learning steps on one capsule', async () => {
@@ -155,5 +189,86 @@ describe.each(drivers())('local brain on %s', (driver) => {
     expect(byRecency[0]!.key).not.toBe('parking');
     const bySimilarity = await brain.recall(scope, { query: 'parking garage', top_k: 1 });
     expect(bySimilarity[0]!.key).toBe('parking');
+  });
+
+  it('recalls from a bounded candidate set: with many matches the best by the weights, the newest memories and a rare old fact', async () => {
+    const scope = { ...(await insertTenantWithCapsule(database, { learningConfig: { memory_limit: 100_000, recency_half_life_s: 600 } })), userId: 'ann' };
+    const brain = createLocalBrain({ database, clock });
+    now = Date.parse('2026-11-24T12:00:00Z');
+    // 1,500 memories, one a minute back in time: the 16 newest match nothing; the other 1,484 all match
+    // "printer toner" equally (same wording), so the candidates are the newest RECALL_MATCHES of them and
+    // only importance and recency tell those apart. Eight "stars" of high importance sit among the
+    // candidates but not at their front, a ninth deeper than the candidates; one rare fact is far older
+    // than the window.
+    const count = RECALL_WINDOW * 3;
+    const stars = new Map(Array.from({ length: 8 }, (_, k) => [40 + k * 5, 0.99 - k * 0.01]));
+    const deepStar = 16 + RECALL_MATCHES + 100;
+    stars.set(deepStar, 1);
+    const rows = Array.from({ length: count }, (_, i) => {
+      const base = { id: randomUUID(), tenantId: scope.tenantId, capsuleId: scope.capsuleId, userId: scope.userId, createdAt: new Date(now - i * 60_000) };
+      if (i < 16) return { ...base, key: `recent-${i}`, content: `lunch menu item ${i}`, importance: 0 };
+      if (i === RECALL_WINDOW * 2 + 300) return { ...base, key: 'garage', content: 'the garage door code is 4711', importance: 0.3 };
+      return { ...base, key: `printer-${i}`, content: `printer note ${i}: toner code ${i}`, importance: stars.get(i) ?? (i < RECALL_WINDOW ? 0.4 : 0.45) };
+    });
+    for (let from = 0; from < rows.length; from += 500) await database.db.insert(tables.memories).values(rows.slice(from, from + 500));
+    const weights = defaultLearnedState().weights;
+
+    // By similarity and importance: the eight stars, best first — not the newest of the 1,484 matches.
+    const byImportance = await brain.recall(scope, { query: 'printer toner', top_k: 8, weights: { ...weights, alpha: 1, beta: 1, gamma: 0 } });
+    // The star deeper than the candidates is not among them: the bound is the newest matches of equal text rank.
+    const candidateStars = [...stars.keys()].filter((i) => i !== deepStar);
+    expect(byImportance.map((memory) => memory.key)).toEqual(candidateStars.map((i) => `printer-${i}`));
+    expect(byImportance.every((memory) => memory.similarity === 1)).toBe(true);
+
+    // By recency (half-life 10 minutes): the newest memories come back although they match no word.
+    const byRecency = await brain.recall(scope, { query: 'printer toner', top_k: 3, weights: { ...weights, alpha: 0.1, beta: 0, gamma: 1 } });
+    expect(byRecency.map((memory) => memory.key)).toEqual(['recent-0', 'recent-1', 'recent-2']);
+    // All three weights: the stars (c ≈ 1 + 0.99…0.92), then the newest matches (c = 1 + 0.4 + recency), in order of c.
+    const mixed = await brain.recall(scope, { query: 'printer toner', top_k: 16, weights: { ...weights, alpha: 1, beta: 1, gamma: 1 } });
+    expect(mixed.map((memory) => memory.key)).toEqual([...candidateStars.map((i) => `printer-${i}`), ...Array.from({ length: 8 }, (_, k) => `printer-${16 + k}`)]);
+
+    // A fact 1,300 memories older than the window is still found through the full-text index.
+    const garage = await brain.recall(scope, { query: 'garage door', top_k: 1 });
+    expect(garage.map((memory) => memory.key)).toEqual(['garage']);
+    expect(garage[0]!.content).toContain('4711');
+  });
+
+  it('keeps each memory scope within memory_limit, evicting the lowest importance × recency first', async () => {
+    const scope = { ...(await insertTenantWithCapsule(database, { learningConfig: { memory_limit: 3 } })), userId: 'ann' };
+    const brain = createLocalBrain({ database, clock });
+    now = Date.parse('2026-11-01T12:00:00Z');
+    await brain.remember(scope, { key: 'old-important', content: 'old but important', importance: 1 });
+    await brain.remember(scope, { key: 'old-minor', content: 'old and minor', importance: 0.2 });
+    now = Date.parse('2026-11-24T12:00:00Z');
+    await brain.remember(scope, { key: 'new-minor', content: 'new and minor', importance: 0.2 });
+    await brain.remember(scope, { key: 'new-important', content: 'new and important', importance: 0.9 });
+    // Another user's memories are another scope: not counted, not evicted.
+    await brain.remember({ ...scope, userId: 'bob' }, { key: 'bob', content: 'bob only', importance: 0 });
+    const keys = (await database.db.select({ key: tables.memories.key, user: tables.memories.userId }).from(tables.memories).where(eq(tables.memories.capsuleId, scope.capsuleId))).map((m) => `${m.user}:${m.key}`).sort();
+    expect(keys).toEqual(['ann:new-important', 'ann:new-minor', 'ann:old-important', 'bob:bob']);
+    expect((await brain.recall(scope, { query: 'bob only', top_k: 10 })).map((m) => m.key)).not.toContain('bob');
+  });
+
+  it('evicts by recency also with a denormal half-life and a memory billions of half-lives old (no float underflow)', async () => {
+    const scope = { ...(await insertTenantWithCapsule(database, { learningConfig: { memory_limit: 1, recency_half_life_s: 5e-324 } })), userId: 'ann' };
+    const brain = createLocalBrain({ database, clock });
+    now = Date.parse('2026-11-01T12:00:00Z');
+    await brain.remember(scope, { key: 'old', content: 'very old', importance: 1 });
+    now = Date.parse('2026-11-24T12:00:00Z');
+    await brain.remember(scope, { key: 'new', content: 'brand new', importance: 0.5 });
+    const keys = (await database.db.select({ key: tables.memories.key }).from(tables.memories).where(eq(tables.memories.capsuleId, scope.capsuleId))).map((m) => m.key);
+    expect(keys).toHaveLength(1);
+  });
+
+  it('answers a repeated step (same turn, iteration and source) from the history and appends nothing', async () => {
+    const scope = await insertTenantWithCapsule(database);
+    const brain = createLocalBrain({ database, clock });
+    const request = { ...metricsFor(3, scope), iteration_number: 0 };
+    const first = await brain.publishTurnMetrics(request);
+    const again = await brain.publishTurnMetrics({ ...request, confidence: 0.1 });
+    expect(again).toMatchObject({ seq: first.seq, replayed: true, weights: first.weights, reward: first.reward });
+    const feedback = await brain.publishTurnMetrics({ ...request, source: 'feedback', iteration_number: 1, feedback_total: 1 });
+    expect(feedback.seq).toBe(first.seq! + 1);
+    expect((await brain.getState(scope)).learning_version).toBe(2);
   });
 });

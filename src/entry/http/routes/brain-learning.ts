@@ -43,8 +43,9 @@ export function brainLearningRoutes({ brain }: { brain: Brain }) {
       responses: { 200: json(LearningRewind), ...errors },
     }),
     async (c) => {
-      const { capsule_id, to_seq, to_turn_id } = c.req.valid('json');
-      const point = to_seq !== undefined ? { seq: to_seq } : { turnId: to_turn_id! };
+      const body = c.req.valid('json');
+      const { capsule_id } = body;
+      const point = 'to_seq' in body ? { seq: body.to_seq } : { turnId: body.to_turn_id };
       return c.json(unwrap(await brain.rollbackLearning({ tenantId: c.get('auth').tenantId, capsuleId: capsule_id }, point)), 200);
     },
   );

@@ -78,7 +78,8 @@ describe.each(drivers())('brain routes on %s', (driver) => {
     expect(body.before.weights.alpha).toBe(1);
     expect(body.before.reward_baseline).toBe(1);
     expect(body.after.weights).toEqual(body.weights);
-    expect(body.reward).toBeCloseTo(1.4, 12);
+    // r = (0.5 + 0.5·(0.9 − 0.5)) + 0.5·1: self-confidence counts at half weight.
+    expect(body.reward).toBeCloseTo(1.2, 12);
 
     const state = await app.request(`/v1/learning/state?capsule_id=${scope.capsuleId}`, { headers: { authorization: `Bearer ${scope.tenantId}` } });
     expect(state.status).toBe(200);

@@ -1,10 +1,27 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { Brain } from '../../../ports/brain.js';
+import type { Brain, BrainScope } from '../../../ports/brain.js';
 import { SomaError } from '../../../shared/errors.js';
 import { CapsuleId, LearnedStateSchema, PublishTurnMetricsBody, PublishTurnMetricsResult, RecallBody, RecallResult, RememberBody, wireState } from '../brain-schemas.js';
-import { brainUnavailable, errorResponses, json, jsonBody, routes, security } from '../openapi.js';
+import { brainUnavailable, errorResponses, json, jsonBody, routes, security, writeErrors } from '../openapi.js';
 
-const errors = { ...errorResponses('Capsule not found (also for other tenants\u2019 capsules)'), ...brainUnavailable };
+/** The declared fields of an open body (extra fields are accepted and ignored). */
+function declared<T extends Record<string, unknown>>(body: T, schema: { shape: Record<string, unknown> }): T {
+  return Object.fromEntries(Object.entries(body).filter(([key]) => key in schema.shape)) as T;
+}
+
+const errors = { ...errorResponses('Capsule not found (also for other tenants\u2019 capsules)'), ...brainUnavailable, ...writeErrors };
+
+/** The user a Soma server's service calls act for (`requireServiceOrApiKey`). */
+const SERVICE_USER = 'soma-service';
+
+/**
+ * The memory scope of a call: an API key reads and writes its own user's memories (SPEC §13.1); only a
+ * Soma server's service call may name the user it acts for (`user_id`).
+ */
+function memoryScope(auth: { tenantId: string; userId: string }, capsuleId: string, userId: string | undefined): BrainScope {
+  const user = auth.userId === SERVICE_USER ? userId : auth.userId;
+  return { tenantId: auth.tenantId, capsuleId, ...(user !== undefined ? { userId: user } : {}) };
+}
 
 /**
  * The brain's HTTP routes (SPEC §5, §8): `POST /v1/learning/publish_turn_metrics`,
@@ -27,9 +44,11 @@ export function brainRoutes({ brain }: { brain: Brain }) {
     }),
     async (c) => {
       const { tenantId } = c.get('auth');
-      const body = c.req.valid('json');
-      if (body.tenant !== undefined && body.tenant !== tenantId) throw new SomaError('CAPSULE_NOT_FOUND', `capsule ${body.capsule_id} not found`);
-      const response = await brain.publishTurnMetrics({ ...body, tenant: tenantId }, { signal: c.req.raw.signal });
+      // The plan's body carries the client's view of the weights and neuromodulators: accepted, not trusted (the brain's state is the truth).
+      const { weights: _weights, neuromodulators: _neuromodulators, convergence_score, ...body } = declared(c.req.valid('json'), PublishTurnMetricsBody);
+      if (body.tenant !== undefined && body.tenant !== tenantId) throw new SomaError('CAPSULE_NOT_FOUND', `capsule ${body.capsule_id ?? 'of this turn'} not found`);
+      const request = { ...body, tenant: tenantId, convergence_score: convergence_score ?? body.confidence ?? 0.5 };
+      const response = await brain.publishTurnMetrics(request, { signal: c.req.raw.signal });
       return c.json(
         {
           status: response.status,
@@ -41,6 +60,8 @@ export function brainRoutes({ brain }: { brain: Brain }) {
           ...(response.reward !== undefined ? { reward: response.reward } : {}),
           ...(response.advantage !== undefined ? { advantage: response.advantage } : {}),
           ...(response.learned !== undefined ? { learned: response.learned } : {}),
+          ...(response.replayed !== undefined ? { replayed: response.replayed } : {}),
+          ...(response.capsule_id !== undefined ? { capsule_id: response.capsule_id } : {}),
         },
         200,
       );
@@ -74,8 +95,8 @@ export function brainRoutes({ brain }: { brain: Brain }) {
       responses: { 200: json(z.object({ status: z.literal('ok'), key: z.string() })), ...errors },
     }),
     async (c) => {
-      const { capsule_id, ...memory } = c.req.valid('json');
-      await brain.remember({ tenantId: c.get('auth').tenantId, capsuleId: capsule_id }, memory);
+      const { capsule_id, user_id, ...memory } = declared(c.req.valid('json'), RememberBody);
+      await brain.remember(memoryScope(c.get('auth'), capsule_id, user_id), memory);
       return c.json({ status: 'ok' as const, key: memory.key }, 200);
     },
   );
@@ -91,8 +112,8 @@ export function brainRoutes({ brain }: { brain: Brain }) {
       responses: { 200: json(RecallResult), ...errors },
     }),
     async (c) => {
-      const { capsule_id, ...query } = c.req.valid('json');
-      const results = await brain.recall({ tenantId: c.get('auth').tenantId, capsuleId: capsule_id }, query);
+      const { capsule_id, user_id, ...query } = declared(c.req.valid('json'), RecallBody);
+      const results = await brain.recall(memoryScope(c.get('auth'), capsule_id, user_id), query);
       return c.json({ results }, 200);
     },
   );

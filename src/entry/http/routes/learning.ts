@@ -3,7 +3,7 @@ import type { AppContext } from '../../../app/context.js';
 import { getLearningHistory, resetLearning, rollbackLearning } from '../../../app/learning/index.js';
 import { HistoryCursor, LearningHistory, LearningRewind, RollbackBody } from '../brain-schemas.js';
 import { unwrap } from '../http-errors.js';
-import { errorResponses, json, jsonBody, routes, security } from '../openapi.js';
+import { errorResponses, json, jsonBody, routes, security, writeErrors } from '../openapi.js';
 import { IdParam } from '../schemas.js';
 
 const errors = errorResponses('Capsule or learning point not found (also for other tenants\u2019 capsules)');
@@ -41,15 +41,14 @@ export function learningRoutes(ctx: Pick<AppContext, 'brain' | 'store' | 'ids' |
       security,
       summary: 'Restore the learned state that held before a history row or a turn',
       request: { params: IdParam, body: jsonBody(RollbackBody) },
-      responses: { 200: json(LearningRewind), ...errors },
+      responses: { 200: json(LearningRewind), ...errors, ...writeErrors },
     }),
     async (c) => {
       const body = c.req.valid('json');
       const result = await rollbackLearning(ctx, {
         tenantId: c.get('auth').tenantId,
         capsuleId: c.req.valid('param').id,
-        ...(body.to_seq !== undefined ? { toSeq: body.to_seq } : {}),
-        ...(body.to_turn_id !== undefined ? { toTurnId: body.to_turn_id } : {}),
+        ...('to_seq' in body ? { toSeq: body.to_seq } : { toTurnId: body.to_turn_id }),
       });
       return c.json(unwrap(result), 200);
     },

@@ -1,0 +1,242 @@
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
+import { explorationWeights, scoreMemories, type LearningConfig } from '../../../core/learning/index.js';
+import type { BrainScope, MemoryRecord, RecalledMemory, RecallQuery } from '../../../ports/brain.js';
+import type { Clock } from '../../../ports/clock.js';
+import type { LearnedState } from '../../../ports/learning.js';
+import { SomaError } from '../../../shared/errors.js';
+import { tables, type Database } from '../../store/index.js';
+
+/**
+ * The recall window: the scope's newest this many memories, where a recall ranks the matches of any word
+ * of its query (a walk of the scope index: its work is bounded however many memories match; a bitmap of
+ * the GIN index for a common word costs more than the walk, measured in bench/recall.ts).
+ */
+export const RECALL_WINDOW = 500;
+/** Best full-text matches (by `ts_rank`) of the window a recall scores. */
+export const RECALL_MATCHES = 64;
+/** Matches of every word of the query older than the window a recall also scores, newest first (old facts stay reachable). */
+export const RECALL_OLDER = 32;
+/** Older memories a recall walks (newest first) for matches of every word when the window shows such matches common. */
+export const RECALL_OLDER_WALK = 2000;
+/** `last_recalled_at` is kept to this precision (10 minutes): a memory recalled again sooner is not rewritten. */
+export const RECALLED_PRECISION_MS = 10 * 60_000;
+/** Newest memories of the scope a recall also scores, whether or not they match (recency may favour them). */
+export const RECALL_RECENT = 16;
+
+/** The `user_id` of a scope's memories: the user's, or '' when the capsule shares them (`memory_scope: "capsule"`). */
+export function memoryOwner(scope: BrainScope, config: LearningConfig): string {
+  return config.memory_scope === 'capsule' ? '' : (scope.userId ?? '');
+}
+
+/** A half-life below this reaches PostgreSQL as a denormal float8, which its input function refuses. */
+const MIN_HALF_LIFE_S = 1e-6;
+
+/**
+ * Stores (or restates, by key) a memory in its scope and keeps the scope within
+ * `learning_config.memory_limit`: the memories with the lowest importance × recency go first.
+ */
+export async function rememberMemory(
+  database: Database,
+  clock: Clock,
+  { scope, config, memory }: { scope: BrainScope; config: LearningConfig; memory: MemoryRecord },
+): Promise<void> {
+  if (memory.key.length === 0 || memory.content.length === 0) throw new SomaError('VALIDATION_FAILED', 'a memory needs a non-empty key and content');
+  const now = new Date(clock.now());
+  const userId = memoryOwner(scope, config);
+  const m = tables.memories;
+  const values = { content: memory.content, importance: unit(memory.importance ?? 0.5), novelty: unit(memory.novelty ?? 0.5), tags: memory.tags ?? [], createdAt: now };
+  const inScope = and(eq(m.tenantId, scope.tenantId), eq(m.capsuleId, scope.capsuleId), eq(m.userId, userId));
+  // One statement: the upsert, and the scope's size after it (the count sees the scope as it was
+  // before the statement, so a new row is added to it; a restated key is already counted).
+  const upsert = database.db
+    .insert(m)
+    .values({ id: crypto.randomUUID(), tenantId: scope.tenantId, capsuleId: scope.capsuleId, userId, key: memory.key, ...values })
+    .onConflictDoUpdate({ target: [m.tenantId, m.capsuleId, m.userId, m.key], set: values })
+    .returning({ fresh: sql<boolean>`(xmax = 0)`.as('fresh') });
+  const [row] = await database.query<{ count: number }>(
+    sql`with upserted as ${upsert} select ((select count(*) from ${m} where ${inScope}) + (select count(*) from upserted where fresh))::int as count`,
+  );
+  if (Number(row?.count ?? 0) <= config.memory_limit) return;
+  // Retention, only when the scope is over its limit: keep the `memory_limit` best by importance ×
+  // recency (newest first among equals), whatever else was remembered meanwhile.
+  const ageSeconds = sql`extract(epoch from (${now.toISOString()}::timestamptz - ${m.createdAt}))`;
+  // The exponent is capped (2^-1000 is still a normal float8): a short half-life and an old memory would
+  // otherwise make PostgreSQL's power() fail with "value out of range: underflow".
+  const keepScore = sql`${m.importance} * power(2::float8, -least(1000::float8, greatest(0, ${ageSeconds}) / ${Math.max(config.recency_half_life_s, MIN_HALF_LIFE_S)}::float8))`;
+  const victims = database.db.select({ id: m.id }).from(m).where(inScope).orderBy(desc(keepScore), desc(m.createdAt)).offset(config.memory_limit);
+  await database.db.delete(m).where(inArray(m.id, victims));
+}
+
+/**
+ * SPEC §5 / §13.2 recall, bounded at any scope size (never a scan of every memory). Candidates: the
+ * scope's RECALL_RECENT newest memories; the RECALL_MATCHES best matches of any query word by text rank
+ * (newest first among equal ranks) among its RECALL_WINDOW newest (one walk of the scope index); and the RECALL_OLDER newest older memories with
+ * every query word — through the full-text (GIN) index where the window shows such memories rare, else by
+ * a walk of the next RECALL_OLDER_WALK older ones (where they are common that many hold enough). Each is
+ * scored `c = α·sim + β·importance + γ·recency`; the `top_k` best by `c` come back with their features and
+ * `softmax(c/τ)` over them. Weights: `query.weights` when given, else the capsule's state nudged by the
+ * turn's exploration draw. Two statements (one when the scope fits in the window).
+ */
+export async function recallMemories(
+  database: Database,
+  clock: Clock,
+  { scope, config, state, query, stamps = new RecallStamps(database, 0) }: { scope: BrainScope; config: LearningConfig; state: LearnedState | undefined; query: RecallQuery; stamps?: RecallStamps },
+): Promise<RecalledMemory[]> {
+  const topK = Math.max(0, Math.floor(query.top_k));
+  if (topK === 0) return [];
+  if (!query.weights && !state) throw new Error('recall needs the capsule state or the weights to score with');
+  const weights = query.weights ?? explorationWeights({ weights: state!.weights, seed: query.seed, config }).weights;
+  const owner = memoryOwner(scope, config);
+  const inScope = sql`tenant_id = ${scope.tenantId} and capsule_id = ${scope.capsuleId} and user_id = ${owner}`;
+  const words = searchWords(query.query);
+  type Row = { id: string; key: string; content: string; importance: number; created_at: Date | string; last_recalled_at: Date | string | null; rank: number | null; edge?: string | null; every_word?: number | null };
+  const select = async (statement: ReturnType<typeof sql>) => ((await database.db.execute(statement)) as unknown as { rows: Row[] }).rows;
+  const anyWord = sql`to_tsquery('english', ${words.join(' | ')})`;
+  const everyWord = sql`to_tsquery('english', ${words.join(' & ')})`;
+  const hasWords = words.length > 0;
+  // Text rank: a memory with every word of the query is ranked against all of them (`&`), one with only
+  // some against any (`|`), as recall always ranked its all-words matches and its any-word fallback.
+  const textRank = sql`(case when search @@ ${everyWord} then ts_rank(search, ${everyWord}) else ts_rank(search, ${anyWord}) end)::float8`;
+  const now = clock.now();
+  // The window's candidates are its best matches by text rank, newest first among equal ranks, as recall
+  // always took them; c = α·sim + β·importance + γ·recency then ranks them. Choosing the candidates by c
+  // made them follow the weights being learned: bench:learning's changing-facts world fell from a ratio of
+  // gain of 1.00 to 0.65–0.74 (and to 0.47 with c breaking ties of text rank).
+  // One walk of the scope index, newest first, bounded by the window: its newest few, its best matches of
+  // any word (ts_rank only for those), where it ends and how many of its memories hold every word.
+  const walked = await select(sql`
+    with walk as (
+      select id, key, content, importance, created_at, last_recalled_at, search from memories where ${inScope} order by created_at desc limit ${RECALL_WINDOW}
+    ), edge as (
+      select case when count(*) = ${RECALL_WINDOW} then min(created_at)::text end as edge,
+        ${hasWords ? sql`count(*) filter (where search @@ ${everyWord})` : sql`0`} as every_word from walk
+    )
+    select id, key, content, importance, created_at, last_recalled_at, null::float8 as rank, null::text as edge, null::bigint as every_word from (
+      select * from walk order by created_at desc limit ${RECALL_RECENT}
+    ) recent
+    ${
+      hasWords
+        ? sql`union all select id, key, content, importance, created_at, last_recalled_at, rank, null, null from (
+      select id, key, content, importance, created_at, last_recalled_at, rank from (
+        select *, ${textRank} as rank from walk where search @@ ${anyWord}
+      ) ranked order by rank desc, created_at desc limit ${RECALL_MATCHES}
+    ) matches`
+        : sql``
+    }
+    union all select null, null, null, null, null, null, null, edge, every_word from edge`);
+  const stats = walked.find((row) => row.id === null) ?? { edge: null, every_word: 0 };
+  const matches = walked.filter((row) => row.id !== null);
+  if (hasWords && stats.edge) {
+    // Older memories with every word, newest first, ranked against all the words (like the window's). Where the window shows them
+    // common, the newest older memories hold enough of them (a bounded walk of the scope index); where
+    // rare, the full-text (GIN) index finds the few there are. Either way the rows read stay bounded.
+    const common = Number(stats.every_word ?? 0) >= (RECALL_OLDER * RECALL_WINDOW) / RECALL_OLDER_WALK;
+    const older = common
+      ? sql`select id, key, content, importance, created_at, last_recalled_at, search from (
+          select id, key, content, importance, created_at, last_recalled_at, search from memories
+          where ${inScope} and created_at < ${stats.edge}::timestamptz order by created_at desc limit ${RECALL_OLDER_WALK}
+        ) walk where search @@ ${everyWord} order by created_at desc limit ${RECALL_OLDER}`
+      : // `offset 0` keeps the order out of the inner plan: the index of `search` finds the matches, then they are sorted.
+        sql`select * from (
+          select id, key, content, importance, created_at, last_recalled_at, search from memories
+          where ${inScope} and search @@ ${everyWord} and created_at < ${stats.edge}::timestamptz offset 0
+        ) matches order by created_at desc limit ${RECALL_OLDER}`;
+    matches.push(...(await select(sql`select id, key, content, importance, created_at, last_recalled_at, ts_rank(search, ${everyWord})::float8 as rank from (${older}) older`)));
+  }
+  const rows = new Map<string, { id: string; key: string; content: string; importance: number; createdAt: Date; recalledAt: number | null; rank: number }>();
+  for (const row of matches) {
+    const rank = Number(row.rank ?? 0);
+    // A recent memory that also matched keeps its rank.
+    if ((rows.get(row.id)?.rank ?? -1) < rank) rows.set(row.id, { id: row.id, key: row.key, content: row.content, importance: Number(row.importance), createdAt: new Date(row.created_at), recalledAt: row.last_recalled_at === null ? null : new Date(row.last_recalled_at).getTime(), rank });
+  }
+  if (rows.size === 0) return [];
+  const candidates = [...rows.values()];
+  // ts_rank is unbounded and small in absolute terms; the best match of this recall counts as similarity 1.
+  const best = Math.max(...candidates.map((row) => row.rank));
+  const byScore = scoreMemories({
+    candidates: candidates.map((row) => ({
+      key: row.key,
+      content: row.content,
+      similarity: best > 0 ? row.rank / best : 0,
+      importance: row.importance,
+      ageSeconds: Math.max(0, (now - row.createdAt.getTime()) / 1000),
+    })),
+    weights,
+    halfLifeSeconds: config.recency_half_life_s,
+  }).slice(0, topK);
+  // The weights of the memories returned, among themselves (the lane's softmax runs over the same set).
+  const scored = scoreMemories({ candidates: byScore.map(({ weight: _w, raw: _r, ...candidate }) => candidate), weights, halfLifeSeconds: config.recency_half_life_s });
+  // Bookkeeping nobody waits for: off the turn's critical path (a failure loses only the timestamp). Only
+  // stamps older than RECALLED_PRECISION_MS are rewritten: every rewrite is a new row version with new
+  // index entries (PGlite runs no autovacuum), and a hot scope's favourites would be rewritten on every turn.
+  const byKey = new Map(candidates.map((row) => [row.key, row]));
+  const stale = scored.map((memory) => byKey.get(memory.key)!).filter((row) => row.recalledAt === null || row.recalledAt < now - RECALLED_PRECISION_MS);
+  if (stale.length > 0) stamps.add(stale.map((row) => row.id), now);
+  return scored.map((memory) => ({
+    key: memory.key,
+    content: memory.content,
+    score: memory.weight,
+    raw: memory.raw,
+    similarity: memory.similarity,
+    importance: memory.importance,
+    recency: memory.recency,
+  }));
+}
+
+/**
+ * `last_recalled_at` stamps waiting to be written: bookkeeping nobody reads on a turn's path, so the
+ * stamps of every recall in `everyMs` go out as one statement (stamped with the latest recall's time,
+ * within {@link RECALLED_PRECISION_MS}) instead of one write per recall. `everyMs` 0 writes each at once.
+ * A failed write loses only the stamps.
+ */
+export class RecallStamps {
+  private ids = new Set<string>();
+  private at = 0;
+  private timer: NodeJS.Timeout | undefined;
+  constructor(
+    private readonly database: Database,
+    private readonly everyMs = 1_000,
+  ) {}
+
+  add(ids: readonly string[], at: number): void {
+    for (const id of ids) this.ids.add(id);
+    this.at = Math.max(this.at, at);
+    if (this.everyMs <= 0) void this.flush();
+    else if (!this.timer) this.timer = setTimeout(() => void this.flush(), this.everyMs).unref();
+  }
+
+  /** Writes the waiting stamps now. */
+  async flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.ids.size === 0) return;
+    const ids = [...this.ids];
+    const at = new Date(this.at);
+    this.ids = new Set();
+    const m = tables.memories;
+    await this.database.db
+      .update(m)
+      .set({ lastRecalledAt: at })
+      .where(inArray(m.id, ids))
+      .then(
+        () => undefined,
+        () => undefined,
+      );
+  }
+}
+
+/** The query's distinct words for `to_tsquery` (only letters and digits survive; at most 32). */
+export function searchWords(query: string): string[] {
+  const words = query.normalize('NFKC').toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+  return [...new Set(words)].slice(0, 32);
+}
+
+/** The query's words joined with `|` for `to_tsquery` (any word may match). */
+export function searchTerms(query: string): string {
+  return searchWords(query).join(' | ');
+}
+
+function unit(value: number): number {
+  if (!Number.isFinite(value)) throw new SomaError('VALIDATION_FAILED', 'importance and novelty must be numbers in [0, 1]');
+  return Math.min(1, Math.max(0, value));
+}

@@ -1,0 +1,1 @@
+export { postFeedback, type FeedbackView } from './post-feedback.js';
