@@ -66,3 +66,13 @@ checkout_port() {
   fi
   echo $(($1 + offset))
 }
+
+# instance_port BASE NAME — a port for a further, named service instance of this checkout (e.g. a second
+# Kafka broker a test stops and restarts): BASE plus an offset (0–1998, in steps of 2 so the instance may
+# also use port+1) derived from the checkout's path and NAME, so it meets neither another instance nor
+# another checkout's. Use a BASE range no checkout_port service uses.
+instance_port() {
+  local offset
+  offset=$((16#$(printf '%s\0%s' "$REPO_ROOT" "$2" | sha1sum | cut -c1-6) % 1000 * 2))
+  echo $(($1 + offset))
+}

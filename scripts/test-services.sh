@@ -2,7 +2,7 @@
 # Starts every real service the test suite uses and prints `export` lines for the test run:
 #
 #   eval "$(scripts/test-services.sh)"        # start (default): PostgreSQL, Kafka, OPA binary
-#   scripts/test-services.sh stop             # stop PostgreSQL and Kafka (data is kept)
+#   scripts/test-services.sh stop             # stop PostgreSQL and Kafka, every broker instance too (data is kept)
 #
 # The OPA build (minutes when cold) runs in the background while the servers start.
 set -euo pipefail
@@ -31,7 +31,7 @@ start() {
 
 stop() {
   local status=0
-  bash "$SCRIPTS_DIR/kafka.sh" stop || status=1
+  bash "$SCRIPTS_DIR/kafka.sh" stop-all || status=1
   bash "$SCRIPTS_DIR/postgres.sh" stop || status=1
   return "$status"
 }

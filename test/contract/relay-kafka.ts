@@ -99,10 +99,27 @@ export async function describeTopic(brokers: string, topic: string): Promise<{ p
 const kafkaScript = fileURLToPath(new URL('../../scripts/kafka.sh', import.meta.url));
 const run = promisify(execFile);
 
-/** `scripts/kafka.sh stop|start|url` (the broker the test suite uses). */
-export async function kafkaScriptCommand(command: 'start' | 'stop' | 'url'): Promise<string> {
-  const { stdout } = await run('bash', [kafkaScript, command], { timeout: 180_000 });
+/**
+ * `scripts/kafka.sh stop|start|url` (the broker the test suite uses), or with `instance` a broker of its
+ * own for this checkout (own port, config and data folder; the cached jars are shared).
+ */
+export async function kafkaScriptCommand(command: 'start' | 'stop' | 'url', instance?: string): Promise<string> {
+  const { stdout } = await run('bash', [kafkaScript, command, ...(instance ? [instance] : [])], { timeout: 180_000 });
   return stdout.trim().split('\n').at(-1) ?? '';
+}
+
+/**
+ * A Kafka broker only the caller uses (`scripts/kafka.sh … <name>`), for tests that stop and restart a
+ * broker while other files use the suite's shared one. `start` waits until it is ready and returns the
+ * bootstrap address; both are idempotent; `stop` keeps the data, so `start` resumes it with its topics.
+ */
+export function kafkaInstance(name: string): { start: () => Promise<string>; stop: () => Promise<void> } {
+  return {
+    start: () => kafkaScriptCommand('start', name),
+    stop: async () => {
+      await kafkaScriptCommand('stop', name);
+    },
+  };
 }
 
 /** True when `brokers` is the broker `scripts/kafka.sh` runs (so the tests may stop and restart it). */

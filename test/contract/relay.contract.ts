@@ -391,11 +391,39 @@ export function describeOutboxRelayContract({
       it('two relays at once publish every row exactly once between them', async () => {
         const topicPublisher = newPublisher();
         const topic = await newTopic(topicPublisher);
-        const written = await writeEvents(2_000);
+        // 200 turns of 10 events: one turn's events go out in order, so only rows of different turns
+        // can be published by two relays at the same moment.
+        const written = await writeEvents(2_000, Array.from({ length: 200 }, () => randomUUID()));
         const runs = [recordingMetrics(), recordingMetrics()];
+        // Each relay's first batch waits until the other relay holds a batch too, so the test sees two
+        // relays working the outbox at the same moment (without it, the relay that connects first can
+        // drain all 2,000 rows before the other one's first poll). A relay whose poll could not skip
+        // the other's locked rows would never get a batch: the gate then opens after 10 s and the
+        // assertions below fail.
+        let arrived = 0;
+        let open!: () => void;
+        const bothHoldABatch = new Promise<void>((resolve) => (open = resolve));
+        const timer = setTimeout(() => open(), 10_000);
+        const gated = (publisher: EventPublisher): EventPublisher => {
+          let first = true;
+          return {
+            async publishBatch(messages) {
+              if (first) {
+                first = false;
+                if (++arrived === 2) open();
+                await bothHoldABatch;
+              }
+              return publisher.publishBatch(messages);
+            },
+            close: () => publisher.close(),
+          };
+        };
         for (const { sink } of runs) {
-          track(createOutboxRelay({ database, publisher: newPublisher(), topic, batchSize: 100, pollIntervalMs: 10, metrics: sink })).start();
+          track(createOutboxRelay({ database, publisher: gated(newPublisher()), topic, batchSize: 100, pollIntervalMs: 10, metrics: sink })).start();
         }
+        await bothHoldABatch;
+        clearTimeout(timer);
+        expect(arrived).toBe(2);
         await waitFor(async () => (await countByStatus()).published === 2_000, { what: 'both relays to drain the outbox' });
         await Promise.all(relays.map((relay) => relay.stop()));
 

@@ -64,6 +64,8 @@ describe.skipIf(skipWithout('kafkaBrokers'))('chat turns → Kafka through the r
       const t = await startTestSoma({
         driver,
         script: { turns: [{ iterations: [{ text: 'draft', confidence: 0.4 }, { text: 'final draft', confidence: 0.9, final: true }] }] },
+        // 105 turns of one tenant in well under a minute: above the default quota of 60 a minute.
+        env: { SOMA_TENANT_TURNS_PER_MINUTE: '0' },
       });
       const publisher = createKafkaPublisher({ brokers });
       await publisher.ensureTopic(topic);

@@ -1,5 +1,4 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
@@ -8,45 +7,15 @@ import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/adapters/store/index.js';
 import { loadConfig } from '../../src/config.js';
 import { createSoma } from '../../src/main.js';
-import { freshDatabase } from '../support/databases.js';
 import { skipWithout } from '../support/services.js';
+import { faultCounts } from '../support/fault-counts.js';
 import { ADMIN_TOKEN, parseEvents } from '../support/soma.js';
-
-/** A TCP proxy in front of PostgreSQL that the test takes down (every connection cut, new ones refused) and brings back. */
-async function startProxy(target: { host: string; port: number }) {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const upstream = net.connect(target);
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-      socket.on('error', () => undefined);
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  const listen = (port: number) => new Promise<number>((resolve) => server.listen(port, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)));
-  const port = await listen(0);
-  return {
-    port,
-    down: async () => {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const socket of sockets) socket.destroy();
-      });
-    },
-    up: () => listen(port),
-    close: () => new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve())),
-  };
-}
+import { proxiedPostgres } from '../support/proxied-postgres.js';
 
 describe.skipIf(skipWithout('databaseUrl'))('PostgreSQL goes away in the middle of turns', () => {
   it('closes every in-flight turn with an answer and chat.turn_complete within 10 s of its return; requests meanwhile get 503 with Retry-After, never 500', async () => {
-    const db = await freshDatabase('postgres');
+    const { db, proxy, proxied } = await proxiedPostgres();
     const direct = db.database; // the test's own view, around the proxy
-    const target = new URL(db.url!);
-    const proxy = await startProxy({ host: target.hostname, port: Number(target.port) });
-    const proxied = new URL(db.url!);
-    proxied.port = String(proxy.port);
     const dir = mkdtempSync(path.join(os.tmpdir(), 'soma-outage-'));
     const scriptFile = path.join(dir, 'script.json');
     const draft = (n: number) => ({ text: `Draft ${n} of a long answer that streams for about a second in all of its words.`, logprobs: [-0.7], tokens_per_s: 15 });
@@ -120,4 +89,115 @@ describe.skipIf(skipWithout('databaseUrl'))('PostgreSQL goes away in the middle 
       await db.drop().catch(() => undefined);
     }
   }, 90_000);
+
+  it('a short outage during an iteration\'s write is retried: the turn completes normally, one row and one event per iteration, one answer', async () => {
+    const { db, proxy, proxied } = await proxiedPostgres();
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'soma-blip-'));
+    const scriptFile = path.join(dir, 'script.json');
+    const iterations = [
+      { text: 'A first draft.', logprobs: [-0.7] },
+      { text: 'A second draft that streams for a little while, long enough to arm the outage.', logprobs: [-0.7], tokens_per_s: 10 },
+      { text: 'The final answer.', logprobs: [-0.01], final: true },
+    ];
+    writeFileSync(scriptFile, JSON.stringify({ turns: [{ iterations }] }));
+    const database = await openDatabase({ databaseUrl: proxied.toString() });
+    const soma = await createSoma({ config: loadConfig({ SOMA_MODEL: `scripted:${scriptFile}`, SOMA_ADMIN_TOKEN: ADMIN_TOKEN, SOMA_DATA_DIR: dir, SOMA_LOG_LEVEL: 'silent', SA01_RLM_CONVERGENCE_THRESHOLD: '0.9' }), database, logger: pino({ level: 'silent' }) });
+    const request = async (method: string, route: string, { body, key }: { body?: unknown; key?: string } = {}) =>
+      soma.app.request(route, { method, headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+    try {
+      const { api_key: key } = (await (await request('POST', '/v1/admin/tenants', { body: { name: 'blip' }, key: ADMIN_TOKEN })).json()) as { api_key: string };
+      const capsule = (await (await request('POST', '/v1/capsules', { key, body: { name: 'b', system_prompt: 's' } })).json()) as { id: string };
+      const conversation = (await (await request('POST', '/v1/conversations', { key, body: { capsule_id: capsule.id } })).json()) as { id: string };
+      const answered = request('POST', `/v1/conversations/${conversation.id}/messages`, { key, body: { content: 'go' } });
+
+      // Once iteration 0 is committed, the write of iteration 1 takes the database away for 1.2 s (the retries wait 3.85 s in all).
+      const committed = async () => Number((await db.database.query<{ n: number }>(sql`select count(*)::int as n from rlm_iterations`))[0]!.n);
+      for (let i = 0; i < 200 && (await committed()) < 1; i++) await new Promise((r) => setTimeout(r, 25));
+      expect(await committed()).toBe(1);
+      const outage = proxy.outageOnNextSending(/insert into "rlm_iterations"/i, 1_200);
+      let hit = false;
+      void outage.began.then(() => (hit = true));
+
+      const response = await answered;
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as { turn_id: string; exit_reason: string; iterations: number; content: string };
+      // The outage did hit the write of iteration 1 (and is over).
+      expect(hit).toBe(true);
+      await outage.ended;
+      expect(body).toMatchObject({ exit_reason: 'llm_completed', iterations: 3, content: 'The final answer.' });
+
+      const rows = await db.database.query<{ iteration_number: number; content: string; exit_reason: string }>(sql`select iteration_number, content, exit_reason from rlm_iterations where turn_id = ${body.turn_id} order by iteration_number`);
+      expect(rows.map((r) => [r.iteration_number, r.content, r.exit_reason])).toEqual([
+        [0, iterations[0]!.text, 'continue'],
+        [1, iterations[1]!.text, 'continue'],
+        [2, iterations[2]!.text, 'llm_completed'],
+      ]);
+      const [turn] = await db.database.query<{ status: string; exit_reason: string; iterations: number }>(sql`select status, exit_reason, iterations from turns where id = ${body.turn_id}`);
+      expect(turn).toEqual({ status: 'completed', exit_reason: 'llm_completed', iterations: 3 });
+      const events = await db.database.query<{ event_type: string }>(sql`select event_type from outbox_messages where turn_id = ${body.turn_id} order by seq`);
+      expect(events.map((e) => e.event_type)).toEqual(['chat.turn_started', 'chat.iteration_completed', 'chat.iteration_completed', 'chat.iteration_completed', 'chat.turn_complete']);
+      const answers = await db.database.query<{ content: string; metadata: { partial: boolean } }>(sql`select content, metadata from messages where turn_id = ${body.turn_id} and role = 'assistant'`);
+      expect(answers.map((a) => [a.content, a.metadata.partial])).toEqual([['The final answer.', false]]);
+      // The stored stream has each iteration once, and no error.
+      const stream = parseEvents(await (await request('GET', `/v1/turns/${body.turn_id}/events`, { key })).text()).map((e) => e.event);
+      expect(stream.filter((e) => e === 'iteration.completed')).toHaveLength(3);
+      expect(stream).not.toContain('error');
+      expect(stream.at(-1)).toBe('turn.completed');
+      expect(await faultCounts(db.database)).toMatchObject({ stuck: 0, halfWritten: 0, missingEvents: 0 });
+    } finally {
+      await soma.close();
+      await database.close().catch(() => undefined);
+      await proxy.close();
+      await db.drop().catch(() => undefined);
+    }
+  }, 60_000);
+
+  it('a transaction whose BEGIN loses its connection gives the connection back: the next one works and the pool closes', async () => {
+    const { db, proxy, proxied } = await proxiedPostgres();
+    const database = await openDatabase({ databaseUrl: proxied.toString(), maxConnections: 1 });
+    try {
+      proxy.cutNextSending(/begin/i);
+      await expect(database.db.transaction((tx) => database.query(sql`select 1`, tx))).rejects.toThrow();
+      // With one connection in the pool, a leaked one would make this wait for the connect timeout and fail.
+      const [row] = await database.db.transaction((tx) => database.query<{ n: number }>(sql`select 41 + 1 as n`, tx));
+      expect(row!.n).toBe(42);
+      const closed = await Promise.race([database.close().then(() => 'closed'), new Promise((r) => setTimeout(() => r('still waiting for a connection'), 5_000))]);
+      expect(closed).toBe('closed');
+    } finally {
+      await proxy.close();
+      await db.drop().catch(() => undefined);
+    }
+  }, 30_000);
+
+  it('an iteration committed whose reply was lost is counted when its turn closes: rows, events and the turn agree', async () => {
+    const { db, proxy, proxied } = await proxiedPostgres();
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'soma-lost-reply-'));
+    const scriptFile = path.join(dir, 'script.json');
+    writeFileSync(scriptFile, JSON.stringify({ turns: [{ iterations: [{ text: 'A first draft.', logprobs: [-0.7] }, { text: 'The answer.', logprobs: [-0.01], final: true }] }] }));
+    const database = await openDatabase({ databaseUrl: proxied.toString() });
+    const soma = await createSoma({ config: loadConfig({ SOMA_MODEL: `scripted:${scriptFile}`, SOMA_ADMIN_TOKEN: ADMIN_TOKEN, SOMA_DATA_DIR: dir, SOMA_LOG_LEVEL: 'silent' }), database, logger: pino({ level: 'silent' }) });
+    const request = async (method: string, route: string, { body, key }: { body?: unknown; key?: string } = {}) =>
+      soma.app.request(route, { method, headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+    try {
+      const { api_key: key } = (await (await request('POST', '/v1/admin/tenants', { body: { name: 'lost-reply' }, key: ADMIN_TOKEN })).json()) as { api_key: string };
+      const capsule = (await (await request('POST', '/v1/capsules', { key, body: { name: 'l', system_prompt: 's' } })).json()) as { id: string };
+      const conversation = (await (await request('POST', '/v1/conversations', { key, body: { capsule_id: capsule.id } })).json()) as { id: string };
+      // The first iteration's learning step commits in a transaction (the process's first step on the capsule): its COMMIT's reply is lost.
+      proxy.cutReplyToNext(/commit/i);
+      const response = await request('POST', `/v1/conversations/${conversation.id}/messages`, { key, body: { content: 'go' } });
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as { turn_id: string; iterations: number };
+      const [turn] = await db.database.query<{ status: string; iterations: number }>(sql`select status, iterations from turns where id = ${body.turn_id}`);
+      const [rows] = await db.database.query<{ n: number }>(sql`select count(*)::int as n from rlm_iterations where turn_id = ${body.turn_id}`);
+      expect(rows!.n).toBeGreaterThan(0);
+      expect(turn!.iterations).toBe(rows!.n);
+      expect(body.iterations).toBe(rows!.n);
+      expect(await faultCounts(db.database)).toMatchObject({ stuck: 0, halfWritten: 0, missingEvents: 0 });
+    } finally {
+      await soma.close();
+      await database.close().catch(() => undefined);
+      await proxy.close();
+      await db.drop().catch(() => undefined);
+    }
+  }, 60_000);
 });

@@ -53,6 +53,9 @@ describe.each(drivers())('SIGKILL in the middle of a turn (%s)', (driver) => {
       ]);
       const eventTypes = async () => ((await (await fetch(`${server.url}/v1/events?after=0&limit=100`, { headers })).json()) as { events: { event_type: string; turn_id?: string }[] }).events.filter((e) => e.turn_id === turnId).map((e) => e.event_type);
       expect(await eventTypes()).toEqual(['chat.turn_started', 'chat.iteration_completed', 'chat.turn_complete']);
+      // The process that closed the turn counts its last iteration with that exit (the dead one never did).
+      const iterationCounts = async () => [...(await (await fetch(`${server.url}/metrics`)).text()).matchAll(/^rlm_iterations_total\{exit_reason="([^"]+)"\} (\d+)$/gm)].map((m) => `${m[1]} ${m[2]}`);
+      expect(await iterationCounts()).toEqual(['interrupted 1']);
 
       // The client that saw events of the dead process reattaches with the last id it saw: error, then turn.completed.
       const reattached = parseEvents(await (await fetch(`${server.url}/v1/turns/${turnId}/events`, { headers: { ...headers, 'last-event-id': String(lastSeen) } })).text());
@@ -78,6 +81,8 @@ describe.each(drivers())('SIGKILL in the middle of a turn (%s)', (driver) => {
         ['assistant', 'The resumed answer, final.', false],
       ]);
       expect(await eventTypes()).toEqual(['chat.turn_started', 'chat.iteration_completed', 'chat.turn_complete', 'chat.turn_resumed', 'chat.iteration_completed', 'chat.iteration_completed', 'chat.turn_complete']);
+      // Each iteration counted once: the interrupted close stays counted, the resumed run counts its own two.
+      expect((await iterationCounts()).sort()).toEqual(['continue 1', 'interrupted 1', 'llm_completed 1']);
       const replay = (await (await fetch(`${server.url}/v1/turns/${turnId}/replay`, { method: 'POST', headers, body: '{}' })).json()) as { identical: boolean; differences: unknown[] };
       expect(replay.differences).toEqual([]);
       expect(replay.identical).toBe(true);
