@@ -9,8 +9,10 @@ import { spawnSync } from 'node:child_process';
 const steps: { name: string; script: string; needs?: string[] }[] = [
   { name: 'orchestration overhead per iteration and per whole turn (scripted zero-latency model)', script: 'bench/turn-overhead.ts' },
   { name: 'embedded cold start and idle memory', script: 'bench/cold-start.ts' },
+  { name: 'first answer from a fresh start: soma serve on a new data folder, then soma chat -m (default local model)', script: 'bench/first-answer.ts' },
   { name: 'idle memory by part (each heavy module and PGlite alone, and the whole server)', script: 'bench/idle-memory.ts' },
-  { name: 'learning: simulated environment with a known optimum + step latency', script: 'bench/learning.ts' },
+  { name: 'learning through sendMessage in five worlds (environment model)', script: 'bench/learning.ts' },
+  { name: 'recall at 100,000 memories', script: 'bench/recall.ts' },
   { name: 'brain over HTTP: publish_turn_metrics at 200 req/s', script: 'bench/brain-http.ts' },
   { name: 'outbox → Kafka relay throughput and lag', script: 'bench/relay.ts', needs: ['KAFKA_BROKERS'] },
 ];

@@ -47,7 +47,7 @@ export async function measureTurnOverhead({ databaseUrl, turns = 100, warmup = 1
   const dir = mkdtempSync(path.join(os.tmpdir(), 'soma-bench-'));
   const scriptFile = path.join(dir, 'script.json');
   writeFileSync(scriptFile, JSON.stringify(benchScript));
-  const config = loadConfig({ ...process.env, DATABASE_URL: databaseUrl, SOMA_DATA_DIR: dir, SOMA_MODEL: `scripted:${scriptFile}`, SA01_RLM_MAX_ITERATIONS: String(ITERATIONS_PER_TURN), SOMA_LOG_LEVEL: 'silent' });
+  const config = loadConfig({ ...process.env, DATABASE_URL: databaseUrl, SOMA_DATA_DIR: dir, SOMA_MODEL: `scripted:${scriptFile}`, SA01_RLM_MAX_ITERATIONS: String(ITERATIONS_PER_TURN), SA01_RLM_CONVERGENCE_THRESHOLD: '0.9', SOMA_LOG_LEVEL: 'silent', SOMA_TENANT_TURNS_PER_MINUTE: process.env.SOMA_TENANT_TURNS_PER_MINUTE || '0' });
   const database = await openDatabase({ databaseUrl, dataDir: databaseUrl ? undefined : path.join(dir, 'pglite') });
   await database.migrate();
   const soma = await createSoma({ config, database, logger: pino({ level: 'silent' }) });

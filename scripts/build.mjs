@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { root, sourcesMtimeMs, stampFile } from '../bin/compiled-build.mjs';
 
 const optional = process.argv.includes('--if-possible');
@@ -27,4 +28,12 @@ if (result.status !== 0) {
   console.warn(`soma build: tsc failed (exit ${result.status}); soma runs from the sources through tsx`);
   process.exit(optional ? 0 : 1);
 }
+// The embedded database's template (a migrated empty cluster a new data folder is copied from, instead
+// of initdb at first start). Without it soma still works: a first start then runs initdb.
+const template = spawnSync(
+  process.execPath,
+  ['--input-type=module', '-e', `const { createPgliteTemplate } = await import(${JSON.stringify(pathToFileURL(path.join(root, 'dist', 'server', 'adapters', 'store', 'pglite-cluster.js')).href)}); await createPgliteTemplate();`],
+  { stdio: 'inherit', cwd: root },
+);
+if (template.status !== 0) console.warn('soma build: the embedded database template was not made; a first start on a new data folder runs initdb');
 writeFileSync(stampFile, `${JSON.stringify({ sourcesMtimeMs: sourcesBefore, builtAt: new Date().toISOString() })}\n`);

@@ -2,21 +2,28 @@ import type { KeysetPosition } from '../ports/store.js';
 import type { Failure } from '../shared/errors.js';
 import { ok, refuse, type Result } from '../shared/result.js';
 
-/** Opaque keyset cursor over (created_at, id) of a list ordered newest first. */
+/**
+ * The keyset cursor of a list ordered newest first: `<created_at in epoch ms>.<id>`. The format is a
+ * pattern the OpenAPI publishes ({@link KEYSET_CURSOR_PATTERN}), so every cursor that matches it is a
+ * position the database can hold (at most 14 digits: before the year 5139; a lower-case UUID).
+ */
+export const KEYSET_CURSOR_PATTERN = '^[0-9]{1,14}\\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
+const keysetCursor = new RegExp(KEYSET_CURSOR_PATTERN);
+
+/** The cursor of the position (created_at, id). */
 export function encodeCursor(at: Date, id: string): string {
-  return Buffer.from(JSON.stringify([at.toISOString(), id])).toString('base64url');
+  return `${at.getTime()}.${id.toLowerCase()}`;
 }
 
-/** The position a cursor of {@link encodeCursor} names; VALIDATION_FAILED for anything else. */
+/**
+ * The position a cursor names; VALIDATION_FAILED for anything that does not match the pattern (a
+ * crafted base64 cursor, a negative or out-of-range date, an id that is not a UUID) — none of it
+ * reaches the database.
+ */
 export function decodeCursor(cursor: string): Result<KeysetPosition, Failure> {
-  try {
-    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
-    const date = new Date(at);
-    if (typeof id === 'string' && !Number.isNaN(date.getTime())) return ok({ at: date, id });
-  } catch {
-    // not base64url JSON: the refusal below
-  }
-  return refuse('VALIDATION_FAILED', 'cursor is not valid');
+  if (!keysetCursor.test(cursor)) return refuse('VALIDATION_FAILED', 'cursor is not valid: pass the next_cursor of a previous page unchanged');
+  const dot = cursor.indexOf('.');
+  return ok({ at: new Date(Number(cursor.slice(0, dot))), id: cursor.slice(dot + 1) });
 }
 
 /** One page of a list read with `limit + 1` rows: the page and the cursor of the next one (null on the last). */

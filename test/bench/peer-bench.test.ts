@@ -91,6 +91,7 @@ describe('naming SQL statements', () => {
     ['select "c"."id" from "conversations" left join "conversation_participants" on true', 'SELECT conversations+conversation_participants'],
     ['\n    with appended as (\n insert into learning_updates (a) values (1) returning seq)\n update capsules set x = 1', 'WITH INSERT learning_updates + UPDATE capsules'],
     ['update "turns" set "status" = $1', 'UPDATE turns'],
+    ['\n    with walk as (\n select id from memories where tenant_id = $1) select id from walk', 'WITH … SELECT memories'],
   ])('%s → %s', (sql, kind) => {
     expect(statementKind(sql)).toBe(kind);
   });
@@ -148,17 +149,27 @@ describe.skipIf(skipWithout('databaseUrl'))('Soma’s side of the peer bench on 
     expect(conversations[0]!.n).toBe(8);
   });
 
-  it('counts each iteration’s transaction inside the iteration, committed before iteration.completed', async () => {
+  it('counts each iteration’s write inside the iteration, committed before iteration.completed', async () => {
     const counts = await countRoundTrips(bench);
     const phases = counts.map((c) => c.phase);
-    expect(phases).toEqual(expect.arrayContaining(['start', 'recall', 'iteration 1', 'iteration 2', 'iteration 3', 'finish']));
+    expect(phases).toEqual(expect.arrayContaining(['start', 'iteration 1', 'iteration 2', 'iteration 3', 'finish']));
+    // The recall reads while the turn's start is written, so its statement counts with the start.
+    expect(counts.find((c) => c.phase === 'start')!.statements).toContain('WITH … SELECT memories');
     for (const k of [1, 2, 3]) {
       const iteration = counts.find((c) => c.phase === `iteration ${k}`)!;
-      expect(iteration.transactions).toBe(1);
-      expect(iteration.statements.at(-1)).toBe('COMMIT');
-      expect(iteration.statements).toEqual(expect.arrayContaining(['INSERT rlm_iterations', 'INSERT outbox_messages']));
+      // One autocommit statement holds the learning step, the iteration and its event: it has committed
+      // when its answer arrives, inside the iteration's window (before iteration.completed); no transaction stays open.
+      expect(iteration.transactions).toBe(0);
+      expect(iteration.statements).not.toContain('BEGIN');
+      const writes = iteration.statements.filter((statement) => statement.includes('INSERT rlm_iterations'));
+      expect(writes).toHaveLength(1);
+      for (const part of ['UPDATE capsules', 'INSERT learning_updates', 'INSERT rlm_iterations', 'INSERT outbox_messages']) expect(writes[0]).toContain(part);
     }
-    expect(counts.find((c) => c.phase === 'finish')!.statements).toContain('INSERT messages');
+    // The close is one statement too: the turn row, the answer, the message count and the event.
+    const finish = counts.find((c) => c.phase === 'finish')!;
+    expect(finish.transactions).toBe(0);
+    expect(finish.statements).toHaveLength(1);
+    for (const part of ['UPDATE turns', 'INSERT messages', 'UPDATE conversations', 'INSERT outbox_messages']) expect(finish.statements[0]).toContain(part);
   });
 });
 

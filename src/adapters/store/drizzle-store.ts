@@ -3,6 +3,7 @@ import type { Repositories, Store } from '../../ports/store.js';
 import type { Database, Tx } from './database.js';
 import { mapDatabaseFaults, withDatabaseFaults } from './database-faults.js';
 import { repositoriesOf } from './repositories/index.js';
+import { nothingMatched, statementOf, StatementBatch } from './statement-batch.js';
 
 /** Every repository of `repositories` with an unreachable database reported as `DATABASE_UNAVAILABLE`. */
 function guarded(repositories: Repositories): Repositories {
@@ -18,7 +19,18 @@ export function createDrizzleStore(database: Database): Store {
   return {
     ...guarded(repositoriesOf(database.db)),
     transaction: (work) => mapDatabaseFaults(() => database.db.transaction((tx) => work(repositoriesOf(tx)))),
-    joinTransaction: (handle) => guarded(repositoriesOf(handle as Tx)),
+    joinTransaction: (handle) => (handle instanceof StatementBatch ? handle.repositories : guarded(repositoriesOf(handle as Tx))),
+    oneStatement: async (work) => {
+      const batch = new StatementBatch(database.db);
+      const value = await work(batch.repositories);
+      try {
+        await mapDatabaseFaults(() => database.run(statementOf(batch)));
+      } catch (error) {
+        if (nothingMatched(error)) return undefined;
+        throw error;
+      }
+      return value;
+    },
     ping: () => mapDatabaseFaults(async () => void (await database.db.execute(sql`select 1`))),
   };
 }

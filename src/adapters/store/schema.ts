@@ -33,6 +33,8 @@ export const apiKeys = pgTable(
     tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
     userId: text('user_id').notNull(),
     hash: text('hash').notNull(),
+    /** The tenant's admin key (the one created with the tenant, or one created with `admin: true`): reads every event of the tenant. */
+    admin: boolean('admin').notNull().default(false),
     createdAt: createdAt(),
     revokedAt: ts('revoked_at'),
   },
@@ -52,13 +54,16 @@ export const capsules = pgTable(
     rlmEnabled: boolean('rlm_enabled').notNull().default(true),
     rlmMaxIterations: integer('rlm_max_iterations').notNull().default(10),
     rlmMinIterations: integer('rlm_min_iterations').notNull().default(1),
-    rlmConvergenceThreshold: doublePrecision('rlm_convergence_threshold').notNull().default(0.9),
+    // DEFAULT_CONVERGENCE_THRESHOLD of core/turn (chosen by soma eval, README).
+    rlmConvergenceThreshold: doublePrecision('rlm_convergence_threshold').notNull().default(0.3),
     learningConfig: jsonb('learning_config').notNull().default({}),
     toolRegistry: jsonb('tool_registry').notNull().default([]),
     toolPolicy: jsonb('tool_policy').notNull().default({}),
     learnedWeights: jsonb('learned_weights').notNull(),
     neuromodulatorState: jsonb('neuromodulator_state').notNull(),
     rewardBaseline: doublePrecision('reward_baseline').notNull().default(0),
+    /** The `perturbation` rule's evidence per weight (`Evidence`); `{}` = none gathered. */
+    learnerEvidence: jsonb('learner_evidence').notNull().default({}),
     learningVersion: bigint('learning_version', { mode: 'number' }).notNull().default(0),
     createdAt: createdAt(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
@@ -228,8 +233,10 @@ export const learningUpdates = pgTable(
     capsuleId: uuid('capsule_id').notNull().references(() => capsules.id, { onDelete: 'cascade' }),
     seq: bigint('seq', { mode: 'number' }).notNull(),
     tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
-    /** `learn` (one iteration's step), `rollback` or `reset`. */
+    /** `learn` (one step), `rollback` or `reset`. */
     kind: text('kind', { enum: ['learn', 'rollback', 'reset'] }).notNull().default('learn'),
+    /** What a `learn` row learned from: an `iteration` of the turn or a user's `feedback` on it; null for rollback and reset. */
+    source: text('source', { enum: ['iteration', 'feedback'] }),
     turnId: uuid('turn_id'),
     iterationNumber: integer('iteration_number'),
     weightsBefore: jsonb('weights_before').notNull(),
@@ -238,13 +245,20 @@ export const learningUpdates = pgTable(
     neuromodulatorsAfter: jsonb('neuromodulators_after').notNull(),
     baselineBefore: doublePrecision('baseline_before').notNull(),
     baselineAfter: doublePrecision('baseline_after').notNull(),
+    evidenceBefore: jsonb('evidence_before').notNull().default({}),
+    evidenceAfter: jsonb('evidence_after').notNull().default({}),
     reward: doublePrecision('reward'),
     advantage: doublePrecision('advantage'),
     /** The step's inputs (metrics and config), recorded so it can be recomputed. */
     inputs: jsonb('inputs').notNull().default({}),
     createdAt: createdAt(),
   },
-  (t) => [primaryKey({ columns: [t.capsuleId, t.seq] }), index('learning_updates_turn_idx').on(t.turnId)],
+  (t) => [
+    primaryKey({ columns: [t.capsuleId, t.seq] }),
+    index('learning_updates_turn_idx').on(t.turnId),
+    // One step per (capsule, turn, iteration, source): a retried publish_turn_metrics finds its stored result.
+    uniqueIndex('learning_updates_step_idx').on(t.capsuleId, t.turnId, t.iterationNumber, t.source),
+  ],
 );
 
 export const memories = pgTable(
@@ -253,6 +267,8 @@ export const memories = pgTable(
     id: uuid('id').primaryKey(),
     tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
     capsuleId: uuid('capsule_id').notNull().references(() => capsules.id, { onDelete: 'cascade' }),
+    /** The user whose memory this is; '' = shared by the capsule's users (`learning_config.memory_scope: "capsule"`). */
+    userId: text('user_id').notNull().default(''),
     key: text('key').notNull(),
     content: text('content').notNull(),
     importance: doublePrecision('importance').notNull().default(0.5),
@@ -263,10 +279,30 @@ export const memories = pgTable(
     lastRecalledAt: ts('last_recalled_at'),
   },
   (t) => [
-    index('memories_scope_idx').on(t.tenantId, t.capsuleId, t.createdAt),
-    index('memories_search_idx').using('gin', t.search),
-    uniqueIndex('memories_scope_key_idx').on(t.tenantId, t.capsuleId, t.key),
+    index('memories_scope_idx').on(t.tenantId, t.capsuleId, t.userId, t.createdAt),
+    // No pending list: PGlite has no autovacuum to merge one, and scanning it would make recall slow at scale.
+    index('memories_search_idx').using('gin', t.search).with({ fastupdate: false }),
+    uniqueIndex('memories_scope_key_idx').on(t.tenantId, t.capsuleId, t.userId, t.key),
   ],
+);
+
+export const turnFeedback = pgTable(
+  'turn_feedback',
+  {
+    turnId: uuid('turn_id').notNull().references(() => turns.id),
+    userId: text('user_id').notNull(),
+    tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
+    capsuleId: uuid('capsule_id').notNull().references(() => capsules.id, { onDelete: 'cascade' }),
+    conversationId: uuid('conversation_id').notNull().references(() => conversations.id),
+    /** The user's latest score in [−1, 1]. */
+    score: doublePrecision('score').notNull(),
+    comment: text('comment'),
+    /** The turn's feedback revision this row last took (1, 2, … across the turn's users): the learning step's `iteration_number`. */
+    revision: integer('revision').notNull(),
+    createdAt: createdAt(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.turnId, t.userId] }), uniqueIndex('turn_feedback_revision_idx').on(t.turnId, t.revision)],
 );
 
 export const outboxMessages = pgTable(
@@ -305,4 +341,75 @@ export const outboxMessages = pgTable(
     index('outbox_unnumbered_idx').on(t.seq).where(sql`position IS NULL`),
     index('outbox_turn_pending_idx').on(t.turnId, t.seq).where(sql`status = 'pending'`),
   ],
+);
+
+/**
+ * What each tenant used per quota window (SPEC §13.1), shared by every Soma process on the database:
+ * `turns` per UTC minute (`window_start` = the minute), `tokens` per UTC day (the day's midnight).
+ */
+export const tenantUsage = pgTable(
+  'tenant_usage',
+  {
+    tenantId: uuid('tenant_id').notNull().references(() => tenants.id, { onDelete: 'cascade' }),
+    kind: text('kind', { enum: ['turns', 'tokens'] }).notNull(),
+    windowStart: ts('window_start').notNull(),
+    amount: bigint('amount', { mode: 'number' }).notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.kind, t.windowStart] })],
+);
+
+/** A run of `soma eval` (SPEC §13.3): a dataset through the turn path under named configurations. */
+export const evalRuns = pgTable(
+  'eval_runs',
+  {
+    id: uuid('id').primaryKey(),
+    tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
+    userId: text('user_id').notNull(),
+    /** The eval's name (the dataset's file name without `.jsonl`). */
+    name: text('name').notNull(),
+    /** SHA-256 of the dataset as run (a rerun of the same dataset and configurations resumes it). */
+    datasetHash: text('dataset_hash').notNull(),
+    /** The validated dataset: setup and items, so the run can resume without the file. */
+    dataset: jsonb('dataset').notNull(),
+    /** Configuration names in order (`single-shot`, `rlm`, `rlm:threshold=0.8`…). */
+    configurations: jsonb('configurations').notNull(),
+    status: text('status', { enum: ['running', 'completed', 'failed', 'interrupted'] }).notNull(),
+    /** Per configuration: n, accuracy, mean_iterations, exit_reasons, tokens, p50_ms, p95_ms. */
+    summary: jsonb('summary').notNull().default([]),
+    /** The default model and settings the run used. */
+    environment: jsonb('environment').notNull().default({}),
+    error: text('error'),
+    createdAt: createdAt(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+    completedAt: ts('completed_at'),
+  },
+  (t) => [index('eval_runs_tenant_idx').on(t.tenantId, t.createdAt, t.id), index('eval_runs_status_idx').on(t.status)],
+);
+
+/** One item of an eval run under one configuration: the answer, whether it was right, and what it cost. */
+export const evalResults = pgTable(
+  'eval_results',
+  {
+    id: uuid('id').primaryKey(),
+    runId: uuid('run_id').notNull().references(() => evalRuns.id, { onDelete: 'cascade' }),
+    configuration: text('configuration').notNull(),
+    itemIndex: integer('item_index').notNull(),
+    input: text('input').notNull(),
+    expected: text('expected').notNull(),
+    match: text('match').notNull(),
+    answer: text('answer').notNull(),
+    correct: boolean('correct').notNull(),
+    detail: text('detail'),
+    tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
+    turnId: uuid('turn_id'),
+    conversationId: uuid('conversation_id'),
+    capsuleId: uuid('capsule_id'),
+    iterations: integer('iterations').notNull(),
+    exitReason: text('exit_reason').notNull(),
+    tokens: integer('tokens').notNull(),
+    toolsUsed: text('tools_used').array().notNull().default(sql`'{}'::text[]`),
+    latencyMs: integer('latency_ms').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('eval_results_item_idx').on(t.runId, t.configuration, t.itemIndex)],
 );

@@ -1,16 +1,16 @@
 import type { StoredIteration, TurnRecord } from '../../ports/store.js';
-import type { LearnedState } from '../../ports/learning.js';
+import type { LearnedState, Weights } from '../../ports/learning.js';
 import type { AppContext } from '../context.js';
 import { capabilityConfigs } from '../capsules/index.js';
 import { TurnEventLog } from '../turn-event-log.js';
 import type { IterationDecision } from '../../core/turn/index.js';
 import type { IterationMetadata, IterationRecord, TurnSettings } from '../turn/index.js';
+import { explorationWeights, flippedExplorationWeights, resolveLearningConfig } from '../../core/learning/index.js';
+import { createAnswerScorer } from './answer-scorer.js';
 import { finishTurnDurably } from './finish-turn.js';
 import { launchTurn, type TurnRun } from './run-turn.js';
+import { HISTORY_MESSAGES } from './prepare-turn.js';
 import type { TurnRunOutcome } from './turn-events.js';
-
-/** How many earlier messages of the conversation a turn sees (as when it started). */
-const HISTORY_MESSAGES = 20;
 
 /** A stored iteration as the loop recorded it. */
 export function toIterationRecord(row: StoredIteration): IterationRecord {
@@ -56,7 +56,7 @@ export async function continueTurn(ctx: AppContext, turn: TurnRecord, { afterPau
   const records = rows.map(toIterationRecord);
   const owner = { turnId: turn.id, conversationId: turn.conversationId, tenantId: turn.tenantId, capsuleId: turn.capsuleId };
   const log = new TurnEventLog(firstId);
-  const recorded = turn.settings as unknown as TurnSettings & { model?: string; reward_baseline_start?: number };
+  const recorded = turn.settings as unknown as TurnSettings & { model?: string; reward_baseline_start?: number; learning_config?: Record<string, unknown>; lane_weights?: Weights };
   const modelId = recorded.model ?? records[0]?.model ?? ctx.settings.defaultModel;
   let model;
   try {
@@ -83,6 +83,14 @@ export async function continueTurn(ctx: AppContext, turn: TurnRecord, { afterPau
   const history = (await ctx.store.messages.recentHistory(turn.conversationId, HISTORY_MESSAGES, question.createdAt)).map((m) => ({ role: m.role === 'assistant' ? ('assistant' as const) : ('user' as const), content: m.content }));
   const startState: LearnedState = { weights: turn.weightsStart, neuromodulators: turn.neuromodulatorsStart, rewardBaseline: recorded.reward_baseline_start ?? capsule.rewardBaseline };
   const memories = records[0]?.metadata.memories;
+  // The learning constants and the lane as the turn started (recorded on the turn by startTurn).
+  const overrides = recorded.learning_config;
+  const learning = resolveLearningConfig(overrides && Object.keys(overrides).length > 0 ? overrides : undefined);
+  const lane = {
+    weights: recorded.lane_weights ?? explorationWeights({ weights: turn.weightsStart, seed: turn.seed, config: learning }).weights,
+    flipped: flippedExplorationWeights({ weights: turn.weightsStart, seed: turn.seed, config: learning }),
+  };
+  const scorer = createAnswerScorer(ctx, learning.scorer);
   const run: TurnRun = {
     owner,
     userId: turn.userId,
@@ -96,6 +104,9 @@ export async function continueTurn(ctx: AppContext, turn: TurnRecord, { afterPau
     history,
     startedAtMs: turn.startedAt.getTime(),
     log,
+    lane,
+    learning,
+    ...(scorer.ok && scorer.value ? { scorer: scorer.value } : {}),
     resumes: turn.resumes,
     resume: { records, approvals, ...(memories ? { memories } : {}), ...(afterPause && records.length > 0 ? { uncounted: records[records.length - 1] } : {}) },
   };

@@ -1,5 +1,5 @@
 import { bestDraft, type ExitReason, type ScoredDraft } from '../../core/turn/index.js';
-import type { Repositories, StreamEventBatch, TurnStatus } from '../../ports/store.js';
+import type { Repositories, StoredIteration, StreamEventBatch, TurnStatus } from '../../ports/store.js';
 import { hasErrorCode } from '../../shared/errors.js';
 import type { AppContext } from '../context.js';
 import { recordEvent } from '../events.js';
@@ -21,6 +21,23 @@ export interface ClosingDraft extends ScoredDraft {
   exitReason: string;
   completionTokens: number;
   model: string;
+}
+
+/** A stored iteration row as a {@link ClosingDraft}. */
+export function closingDraftOf(row: StoredIteration): ClosingDraft {
+  return { iteration: row.iterationNumber, content: row.content, convergenceScore: row.convergenceScore, exitReason: row.exitReason, completionTokens: row.completionTokens, model: row.model };
+}
+
+/**
+ * A turn that ended on an error may have committed more than it knows: when the connection is cut
+ * after PostgreSQL committed an iteration's statement but before its reply arrived, the turn counts
+ * the write as failed. Its close then counts what the database holds (one read, only on errors), so
+ * the turn's iteration count, its rows and their events agree.
+ */
+async function withCommittedIterations(ctx: Pick<AppContext, 'store'>, close: TurnClose): Promise<TurnClose> {
+  if (!close.error) return close;
+  const rows = await ctx.store.iterations.listByTurn(close.owner.turnId);
+  return rows.length > close.iterations.length ? { ...close, iterations: rows.map(closingDraftOf) } : close;
 }
 
 export interface TurnClose {
@@ -84,7 +101,7 @@ export async function finishTurn(
     },
     createdAt: completedAt,
   };
-  const closed = await ctx.store.transaction(async (tx) => {
+  const close_ = async (tx: Repositories) => {
     const streamEvents = events(completion);
     const finished = await tx.turns.finish(turnId, {
       status: statusOf(exitReason),
@@ -113,7 +130,11 @@ export async function finishTurn(
       payload: { ...completion, conversation_id: conversationId, latency_ms: latencyMs, partial, ...(error ? { error } : {}) },
     });
     return true;
-  });
+  };
+  // A first close only writes (the turn row, the answer, the message count, the event): one statement,
+  // one round trip, which writes nothing when the turn was no longer running. A resumed turn's close
+  // reads the answer it replaces, so it runs as a transaction.
+  const closed = close.resumes > 0 ? await ctx.store.transaction(close_) : ((await ctx.store.oneStatement(close_)) ?? false);
   if (!closed) return undefined;
   ctx.metrics.turn(exitReason, iterations.length, latencyMs / 1000);
   return completion;
@@ -141,7 +162,7 @@ export async function finishTurnDurably(
 ): Promise<TurnCompleted | undefined> {
   for (let attempt = 0; ; attempt++) {
     try {
-      const completion = await finishTurn(ctx, close, events);
+      const completion = await finishTurn(ctx, await withCommittedIterations(ctx, close), events);
       ctx.health.report('database', true);
       if (attempt > 0) {
         ctx.logger.info({ turn_id: close.owner.turnId, attempts: attempt + 1 }, 'the database is back; the turn is closed');

@@ -1,6 +1,6 @@
 import type { ExitReason } from '../../core/turn/index.js';
 import type { AppContext } from '../context.js';
-import { finishTurn } from './finish-turn.js';
+import { closingDraftOf, finishTurn } from './finish-turn.js';
 
 /**
  * Ids of a turn that another process takes over after a crash start this far above its last stored
@@ -44,7 +44,7 @@ async function closeCrashedTurn(ctx: Pick<AppContext, 'store' | 'clock' | 'ids' 
       startedAtMs: turn.startedAt.getTime(),
       exitReason,
       ...(error ? { error } : {}),
-      iterations: rows.map((r) => ({ iteration: r.iterationNumber, content: r.content, convergenceScore: r.convergenceScore, exitReason: r.exitReason, completionTokens: r.completionTokens, model: r.model })),
+      iterations: rows.map(closingDraftOf),
       toolsUsed: [...new Set(rows.flatMap((r) => r.toolResults.filter((o) => o.outcome !== 'awaiting_approval').map((o) => o.name)))],
       resumes: turn.resumes,
     },

@@ -1,12 +1,14 @@
 import type { HistoryMessage } from '../../core/context/index.js';
 import { bestDraft } from '../../core/turn/index.js';
 import type { ChatModel } from '../../ports/chat-model.js';
-import type { LearnedState } from '../../ports/learning.js';
+import type { KnownCapsule } from '../../ports/brain.js';
+import type { LearningConfig } from '../../core/learning/index.js';
+import type { LearnedState, Weights } from '../../ports/learning.js';
 import type { ApprovalRecord, CapsuleRecord } from '../../ports/store.js';
 import type { CapabilityConfig, ToolSet } from '../../ports/tools.js';
 import type { AppContext } from '../context.js';
 import type { TurnEventLog } from '../turn-event-log.js';
-import { createBrainLearner, runTurnLoop, traceTurn, type ClosedLoopResult, type IterationRecord, type RecalledForTurn, type TurnLoopResult, type TurnSettings } from '../turn/index.js';
+import { createBrainLearner, runTurnLoop, traceTurn, type ClosedLoopResult, type IterationRecord, type AnswerScorer, type RecalledForTurn, type TurnLoopResult, type TurnSettings } from '../turn/index.js';
 import { resolveApprovals } from './apply-approvals.js';
 import { finishTurnDurably } from './finish-turn.js';
 import { recallForTurn } from './recall-for-turn.js';
@@ -34,6 +36,16 @@ export interface TurnRun {
   /** When the turn started (its answer's latency counts from here). */
   startedAtMs: number;
   log: TurnEventLog;
+  /** The weights the turn recalls with (its exploration draw) and, per explored weight, the same with its sign flipped. */
+  lane: { weights: Weights; flipped: Partial<Record<keyof Weights, Weights>> };
+  /** The turn's recall when it already runs (started with the turn); else the run recalls. */
+  recalled?: Promise<RecalledForTurn[]>;
+  /** The capsule as the turn's first run read it a moment ago (its remember need not read it again); absent on a resumed run. */
+  known?: KnownCapsule;
+  /** The capsule's learning constants as the turn started (what it remembers with). */
+  learning: LearningConfig;
+  /** The capsule's scorer: its score becomes the reward's quality instead of self-confidence. */
+  scorer?: AnswerScorer;
   /** How many times the turn was resumed after a close (0 on its first run). */
   resumes: number;
   /** A run that goes on: the committed iterations, the memories they used, and the turn's approvals. */
@@ -75,15 +87,17 @@ async function runTurn(ctx: AppContext, run: TurnRun, signal: AbortSignal): Prom
     let toolSet: ToolSet | undefined;
     let result: TurnLoopResult | undefined;
     try {
-      const memories = run.resume?.memories ?? (settings.memoryOff ? [] : await recallForTurn(ctx, scope, { query: run.text, seed: run.seed }));
+      const memories = run.resume?.memories ?? (settings.memoryOff ? [] : await (run.recalled ?? recallForTurn(ctx, { ...scope, userId: run.userId }, { query: run.text, weights: run.lane.weights })));
       toolSet = settings.degraded ? undefined : await ctx.toolRunner.load({ ...scope, capabilities: run.capabilities, toolPolicy: run.capsule.toolPolicy });
       const toolContext = { ...scope, userId: run.userId, turnId: owner.turnId };
       const resume = run.resume ? await resolveApprovals(ctx, { owner, log, toolSet, toolContext, records: run.resume.records, approvals: run.resume.approvals, signal }) : undefined;
       result = await runTurnLoop(
-        { model, tools: toolSet ?? { definitions: [], run: async () => [] }, learner: createBrainLearner(ctx, { ...scope, seed: run.seed }), clock: ctx.clock, signal, toolContext, sink },
-        { turnId: owner.turnId, ...scope, userId: run.userId, seed: run.seed, systemPrompt: run.capsule.systemPrompt, history: run.history, userMessage: run.text, memories, settings, startState: run.startState, ...(resume ? { resume } : {}) },
+        { model, tools: toolSet ?? { definitions: [], run: async () => [] }, learner: createBrainLearner(ctx, { ...scope, seed: run.seed }), ...(run.scorer ? { scorer: run.scorer } : {}), clock: ctx.clock, signal, toolContext, sink },
+        { turnId: owner.turnId, ...scope, userId: run.userId, seed: run.seed, systemPrompt: run.capsule.systemPrompt, history: run.history, userMessage: run.text, memories, lane: run.lane, settings, startState: run.startState, ...(resume ? { resume } : {}) },
       );
-      if (result.error && result.error.code.startsWith('LLM_')) ctx.health.report('llm', false);
+      // Health per model (SPEC §13.1): this capsule's model only, so another capsule's turns stay whole.
+      if (result.error?.code.startsWith('LLM_')) ctx.health.reportModel(model.id, false);
+      else if (result.iterations.length > 0) ctx.health.reportModel(model.id, true);
     } catch (cause) {
       ctx.logger.error({ err: cause, turn_id: owner.turnId }, 'turn failed outside the loop');
       const records = run.resume?.records ?? [];
@@ -98,7 +112,7 @@ async function runTurn(ctx: AppContext, run: TurnRun, signal: AbortSignal): Prom
       return pausedOutcome(owner.turnId, result.paused.iteration, log);
     }
     const completed = await closeRun(ctx, run, result, sink);
-    rememberTurn(ctx, scope, { turnId: owner.turnId, question: run.text, answer: completed.content, score: completed.convergence_score });
+    rememberTurn(ctx, { ...scope, userId: run.userId }, { turnId: owner.turnId, question: run.text, best: result.best, config: run.learning, ...(run.known ? { known: run.known } : {}) });
     span.setAttributes({ 'soma.exit_reason': completed.exit_reason, 'soma.iterations': completed.iterations, ...(completed.convergence_score === null ? {} : { 'soma.convergence_score': completed.convergence_score }) });
     return completed;
   });

@@ -1,6 +1,7 @@
 import type { Repositories, StreamEventBatch } from '../../ports/store.js';
 import type { AppContext } from '../context.js';
 import { recordEvent } from '../events.js';
+import { countTokens } from '../quotas.js';
 import type { IterationRecord } from '../turn/index.js';
 
 /** Which turn an iteration belongs to. */
@@ -12,7 +13,7 @@ export interface IterationOwner {
 }
 
 /**
- * Stores an iteration, its `chat.iteration_completed` event and the turn's SSE events since its last
+ * Stores an iteration, its tokens in the tenant's daily usage, its `chat.iteration_completed` event and the turn's SSE events since its last
  * write atomically — with `extra` writes of the same moment (a pause) — inside `transaction` (the
  * in-process brain's learning step, so the iteration commits with its learning) when given, else in a
  * transaction of its own.
@@ -59,6 +60,7 @@ async function writeIteration(ctx: Pick<AppContext, 'ids' | 'clock'>, tx: Reposi
     completedAt: record.completedAt,
     ...(record.streamEvents ? { streamEvents: record.streamEvents } : {}),
   });
+  await countTokens(tx, ctx, tenantId, record.promptTokens + record.completionTokens);
   await recordEvent(tx, ctx, {
     eventType: 'chat.iteration_completed',
     tenantId,

@@ -1,15 +1,15 @@
 import type { HistoryMessage } from '../../core/context/index.js';
-import type { LearnedState } from '../../ports/learning.js';
+import { explorationWeights, flippedExplorationWeights } from '../../core/learning/index.js';
+import type { LearnedState, Weights } from '../../ports/learning.js';
 import { sha256Hex, stableSeed } from '../../shared/hash.js';
 import type { AppContext, Caller } from '../context.js';
 import { recordEvent } from '../events.js';
 import type { TurnSettings } from '../turn/index.js';
 import { TurnEventLog } from '../turn-event-log.js';
+import type { RecalledForTurn } from '../turn/index.js';
 import type { PreparedTurn } from './prepare-turn.js';
+import { recallForTurn } from './recall-for-turn.js';
 import type { OnTurnEvent, TurnEvent } from './turn-events.js';
-
-/** How many earlier messages of the conversation a turn sees. */
-const HISTORY_MESSAGES = 20;
 
 /** A turn written as `running`, with what its loop starts from. */
 export interface StartedTurn {
@@ -21,12 +21,16 @@ export interface StartedTurn {
   history: HistoryMessage[];
   /** The turn's SSE events (`turn.started` stored with the turn, id 1). */
   log: TurnEventLog;
+  /** The weights the turn recalls with (its exploration draw) and, per explored weight, the same with its sign flipped. */
+  lane: { weights: Weights; flipped: Partial<Record<keyof Weights, Weights>> };
+  /** The turn's recall, started while the turn was written (it reads only memories); absent when memory is off. */
+  recalled?: Promise<RecalledForTurn[]>;
 }
 
 /**
  * Starts a prepared turn: fixes its id, seed, settings (degraded mode, memory lane) and start state,
- * reads the conversation's recent history, then writes the turn (with its `turn.started` SSE event),
- * the user message, the message count and `chat.turn_started` in one transaction.
+ * takes the conversation's recent history read by the preparation, then writes the turn (with its `turn.started` SSE event),
+ * the user message, the message count and `chat.turn_started` in one statement (one commit).
  */
 export async function startTurn(ctx: AppContext, prepared: PreparedTurn, caller: Caller, onEvent?: OnTurnEvent): Promise<StartedTurn> {
   const { text, conversationId, capsule, split, model, limits } = prepared;
@@ -44,17 +48,28 @@ export async function startTurn(ctx: AppContext, prepared: PreparedTurn, caller:
     contextTokens: ctx.settings.contextTokens,
     maxOutputTokens: ctx.settings.maxOutputTokens,
     ...(temperature !== undefined ? { temperature } : {}),
-    degraded: ctx.health.degraded(),
+    // Degraded by the shared dependencies or by this turn's own model, never by another capsule's model.
+    degraded: ctx.health.degraded({ model: model.id }),
     memoryOff: ctx.health.state('brain') === 'unhealthy',
   };
-  const recent = await ctx.store.messages.recentHistory(conversationId, HISTORY_MESSAGES);
+  const { recent } = prepared;
   const history = recent.map((m) => ({ role: m.role === 'assistant' ? ('assistant' as const) : ('user' as const), content: m.content }));
+  const lane = {
+    weights: explorationWeights({ weights: startState.weights, seed, config: split.learning }).weights,
+    flipped: flippedExplorationWeights({ weights: startState.weights, seed, config: split.learning }),
+  };
+
+  // Recall needs nothing the write below stores: it runs meanwhile (never rejects; a failed recall is an empty lane).
+  const recalled = settings.memoryOff
+    ? undefined
+    : recallForTurn(ctx, { tenantId: caller.tenantId, capsuleId: capsule.id, userId: caller.userId }, { query: text, weights: lane.weights, known: { learningConfig: capsule.learningConfig } });
 
   const userMessageId = ctx.ids.uuid();
   const inputHash = sha256Hex(text);
   const log = new TurnEventLog(1, onEvent && ((e) => onEvent({ id: e.id, event: e.event, data: e.data } as TurnEvent & { id: number })));
   log.stage([['turn.started', { turn_id: turnId }]]);
-  await ctx.store.transaction(async (tx) => {
+  // Only writes: one statement, one round trip.
+  await ctx.store.oneStatement(async (tx) => {
     await tx.turns.insert({
       id: turnId,
       conversationId,
@@ -65,11 +80,23 @@ export async function startTurn(ctx: AppContext, prepared: PreparedTurn, caller:
       seed,
       weightsStart: startState.weights,
       neuromodulatorsStart: startState.neuromodulators,
-      settings: { ...settings, model: model.id, reward_baseline_start: startState.rewardBaseline, learning_config: split.overrides, single_shot: limits.singleShot },
+      settings: {
+        ...settings,
+        model: model.id,
+        reward_baseline_start: startState.rewardBaseline,
+        learning_config: split.overrides,
+        single_shot: limits.singleShot,
+        // What replay rebuilds the prompt from (SPEC §13.2): the capsule as it was, the history it saw, the lane's weights.
+        capsule_version: capsule.version,
+        system_prompt: capsule.systemPrompt,
+        history_message_ids: recent.map((m) => m.id),
+        lane_weights: lane.weights,
+      },
       startedAt: new Date(startedAtMs),
       streamEvents: log.pendingBatch()!,
     });
-    await tx.messages.insert({ id: userMessageId, conversationId, turnId, role: 'user', content: text, createdAt: new Date(startedAtMs) });
+    const metadata = prepared.truncatedFromTokens === undefined ? {} : { metadata: { truncated_from_tokens: prepared.truncatedFromTokens } };
+    await tx.messages.insert({ id: userMessageId, conversationId, turnId, role: 'user', content: text, createdAt: new Date(startedAtMs), ...metadata });
     await tx.conversations.countMessages(conversationId, 1);
     await recordEvent(tx, ctx, {
       eventType: 'chat.turn_started',
@@ -80,5 +107,5 @@ export async function startTurn(ctx: AppContext, prepared: PreparedTurn, caller:
     });
   });
   log.release();
-  return { turnId, seed, startedAtMs, settings, startState, history, log };
+  return { turnId, seed, startedAtMs, settings, startState, history, log, lane, ...(recalled ? { recalled } : {}) };
 }

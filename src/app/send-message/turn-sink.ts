@@ -50,9 +50,9 @@ export function createTurnSink(ctx: AppContext, { owner, log, approvalTimeoutS, 
       const extra = pausing ? (tx: Repositories) => pauseForApproval(ctx, tx, { owner, iteration: record.iteration, calls: awaiting, expiresAt }) : undefined;
       await saveIteration(ctx, owner, { ...record, ...(events ? { streamEvents: events } : {}) }, transaction, extra);
     },
+    appendsOnly: (exitReason, toolResults) => !(exitReason === 'continue' && toolResults.some(isAwaitingApproval)),
     iterationCompleted: (record) => {
       log.release();
-      ctx.health.report('llm', true);
       ctx.metrics.tokens(metricModelLabel(record.model), record.promptTokens, record.completionTokens);
       if (uncounted) count(uncounted, 'continue');
       uncounted = undefined;

@@ -1,5 +1,5 @@
 import type { ToolOutcome } from '../../ports/tools.js';
-import { isAwaitingApproval, recordOutcomes } from './tool-stage.js';
+import { isAwaitingApproval, recordDecidedOutcomes } from './tool-stage.js';
 import type { TurnProgress } from './turn-progress.js';
 import type { ApprovalGate, PausedAt } from './types.js';
 
@@ -13,6 +13,6 @@ export async function approvalStage({ iteration, outcomes, gate, progress }: { i
   if (awaiting.length === 0) return undefined;
   const resolved = await gate?.resolve(iteration, awaiting);
   if (!resolved) return { iteration, calls: awaiting };
-  recordOutcomes(progress, resolved);
+  recordDecidedOutcomes(progress, progress.steps.length - 1, resolved);
   return undefined;
 }

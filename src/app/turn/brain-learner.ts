@@ -17,7 +17,7 @@ export const ITERATION_WRITE_RETRY_MS = [100, 250, 500, 1_000, 2_000];
  * again with backoff ({@link ITERATION_WRITE_RETRY_MS}; nothing committed, so nothing is doubled).
  */
 export function createBrainLearner(ctx: Pick<AppContext, 'brain' | 'health' | 'settings'>, scope: { tenantId: string; capsuleId: string; seed: number }, retryMs: readonly number[] = ITERATION_WRITE_RETRY_MS): Learner {
-  const learnOnce: Learner['learn'] = async ({ metrics, persist }) => {
+  const learnOnce: Learner['learn'] = async ({ metrics, persist, appendOnly }) => {
     // With the in-process brain the iteration row commits inside the learning step's transaction.
     // Once that persist has begun the step is waited for (it owns the write); a step that times
     // out before it is abandoned, so it can never write the iteration a second time.
@@ -26,6 +26,7 @@ export function createBrainLearner(ctx: Pick<AppContext, 'brain' | 'health' | 's
     const step = ctx.brain.publishTurnMetrics(
       { ...metrics, seed: scope.seed, capsule_id: scope.capsuleId, tenant: scope.tenantId },
       {
+        appendOnly: appendOnly ?? false,
         persist: async (answer, transaction) => {
           if (abandoned) throw new SomaError('BRAIN_UNAVAILABLE', 'learning step abandoned after its timeout');
           persistStarted = true;

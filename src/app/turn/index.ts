@@ -1,5 +1,6 @@
 export * from './types.js';
-export { runTurnLoop, DeadlineError, type RecordedMeasurements } from './run-turn-loop.js';
+export { runTurnLoop, DeadlineError, textKey, tokenCountOf, type RecordedMeasurements } from './run-turn-loop.js';
+export type { AnswerSignal } from './answer-signal.js';
 export { createBrainLearner } from './brain-learner.js';
 export { withTimeout } from './with-timeout.js';
 export { traceTurn } from './tracing.js';

@@ -30,7 +30,10 @@ export function iterationExit({
     scores: progress.scores,
     final,
     toolCallsPending: score.toolCallsPending,
-    loopDetected: repeatedToolCall || score.repeatedDraft,
+    loopDetected: repeatedToolCall,
+    repeatedDraft: score.repeatedDraft,
+    confidence: score.confidence,
+    defective: score.defects.length > 0,
     budgetExhausted: isBudgetExhausted({ tokenBudget: settings.tokenBudget, deadline: deadline.at }, { tokensUsed: progress.tokensUsed, now: deadline.passed ? deadline.at : deadline.startedAt }),
   });
 }

@@ -3,6 +3,7 @@ import type { IterationDecision } from '../../core/turn/index.js';
 import type { LlmOutput } from '../../ports/chat-model.js';
 import { weightNames, type LearnedState, type Weights } from '../../ports/learning.js';
 import type { ToolOutcome } from '../../ports/tools.js';
+import type { AnswerSignal } from './answer-signal.js';
 import type { IterationScore } from './score-iteration.js';
 import type { ToolStageResult } from './tool-stage.js';
 import type { IterationRecord, LearnResult, TurnSettings, RecalledForTurn } from './types.js';
@@ -12,7 +13,13 @@ export interface IterationFacts {
   iteration: number;
   output: LlmOutput;
   modelId: string;
-  context: Pick<BuiltContext, 'used' | 'memoryKeys'>;
+  context: Pick<BuiltContext, 'used' | 'memoryKeys' | 'lane'>;
+  /** SHA-256 of the canonical JSON of the messages sent to the model. */
+  promptHash: string;
+  /** Token counts taken during this iteration, by text hash (replay counts with them). */
+  tokenCounts: Record<string, number>;
+  signal: AnswerSignal;
+  laneSensitive: string[];
   tools: ToolStageResult;
   score: IterationScore;
   decision: IterationDecision;
@@ -60,7 +67,15 @@ export function buildIterationRecord(facts: IterationFacts, learned: LearnResult
       stability: score.stability,
       tool_success_rate: score.turnToolSuccess,
       loop: { repeated_tool_call: tools.repeatedToolCall, repeated_draft: score.repeatedDraft },
-      memories: facts.memories,
+      defects: score.defects,
+      ...(facts.iteration === 0 ? { memories: facts.memories } : {}),
+      lane: { keys: facts.context.memoryKeys, utility: facts.context.lane.utility, total_weight: facts.context.lane.totalWeight, tokens: facts.context.lane.tokens },
+      lane_sensitive: facts.laneSensitive,
+      prompt_hash: facts.promptHash,
+      token_counts: facts.tokenCounts,
+      answer_score: facts.signal.answerScore,
+      ...(facts.signal.junk ? { junk: facts.signal.junk } : {}),
+      ...(facts.signal.scorerFeedback !== undefined ? { scorer_feedback: facts.signal.scorerFeedback } : {}),
       context: { ...facts.context.used, memories_in_lane: facts.context.memoryKeys.length },
       degraded: facts.settings.degraded,
       deadline_passed: facts.deadlinePassed,

@@ -13,6 +13,7 @@ export async function learnAndStore({ facts, learner, sink, clock, progress }: {
   const learned = await learner.learn({
     iteration: facts.iteration,
     metrics: facts.score.metrics,
+    appendOnly: sink.appendsOnly?.(facts.decision, facts.tools.outcomes) ?? false,
     persist: async (result, transaction) => {
       const built = buildIterationRecord(facts, result, progress.state, clock.now());
       await sink.saveIteration(built, transaction);

@@ -42,7 +42,7 @@ function run(input: Partial<TurnLoopInput>, { awaiting = false, startState = def
       recorded: { latencyMs: () => 0, deadlinePassed: () => false },
       sink: { iterationStarted: () => undefined, delta: () => undefined, toolCall: () => undefined, toolResult: () => undefined, saveIteration: async (r) => void saved.push(r), iterationCompleted: () => undefined },
     },
-    { turnId: 't', tenantId: 'x', capsuleId: 'c', userId: 'u', seed: 3, systemPrompt: 'sys', history: [], userMessage: 'what is x?', memories: [], settings, startState: defaultLearnedState(), ...input },
+    { turnId: 't', tenantId: 'x', capsuleId: 'c', userId: 'u', seed: 3, systemPrompt: 'sys', history: [], userMessage: 'what is x?', memories: [], lane: { weights: defaultLearnedState().weights, flipped: {} }, settings, startState: defaultLearnedState(), ...input },
   );
   return { result, saved };
 }
@@ -88,7 +88,7 @@ describe('a turn that goes on after its committed iterations', () => {
         approvals: { resolve: async (k) => (k === 1 ? [approved] : undefined) },
         sink: { iterationStarted: () => undefined, delta: () => undefined, toolCall: () => undefined, toolResult: () => undefined, saveIteration: async (r) => void replayed.push(r), iterationCompleted: () => undefined },
       },
-      { turnId: 't', tenantId: 'x', capsuleId: 'c', userId: 'u', seed: 3, systemPrompt: 'sys', history: [], userMessage: 'what is x?', memories: [], settings, startState: defaultLearnedState() },
+      { turnId: 't', tenantId: 'x', capsuleId: 'c', userId: 'u', seed: 3, systemPrompt: 'sys', history: [], userMessage: 'what is x?', memories: [], lane: { weights: defaultLearnedState().weights, flipped: {} }, settings, startState: defaultLearnedState() },
     );
     await again;
     const resumed = run({ resume: { records: paused.saved, resolvedCalls: new Map([[1, [approved]]]) } }, { startState: replayed[2]!.metadata.learning_before! });

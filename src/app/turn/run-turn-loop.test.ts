@@ -3,19 +3,24 @@ import { createScriptedModel, type Script } from '../../adapters/model/scripted/
 import { defaultLearnedState, learningConstants } from '../../core/learning/index.js';
 import { systemClock } from '../../ports/clock.js';
 import { createReplayLearner } from '../replay/index.js';
+import type { ChatModel, ModelCallOptions } from '../../ports/chat-model.js';
+import type { ToolSet } from '../../ports/tools.js';
 import { runTurnLoop, type IterationRecord, type TurnSettings } from './index.js';
 
 const settings: TurnSettings = { minIterations: 1, maxIterations: 10, threshold: 0.9, tokenBudget: 1_000_000, deadlineMs: 60_000, contextTokens: 8192, degraded: false, memoryOff: false };
 const high = [-0.01, -0.02, -0.01];
 const low = [-1.5, -2, -1.2, -1.8];
 
-async function run(script: Script, overrides: Partial<TurnSettings> = {}, signal?: AbortSignal) {
+async function run(script: Script, overrides: Partial<TurnSettings> = {}, signal?: AbortSignal, tools: Pick<ToolSet, 'definitions' | 'run'> = { definitions: [], run: async () => [] }) {
   const saved: IterationRecord[] = [];
   const deltas: string[] = [];
+  const prompts: ModelCallOptions[] = [];
+  const scripted = createScriptedModel({ script });
+  const model: ChatModel = { ...scripted, stream: (options) => (prompts.push(options), scripted.stream(options)) };
   const result = await runTurnLoop(
     {
-      model: createScriptedModel({ script }),
-      tools: { definitions: [], run: async () => [] },
+      model,
+      tools,
       learner: createReplayLearner({ config: learningConstants, seed: 7, startState: defaultLearnedState() }),
       clock: systemClock,
       signal,
@@ -28,9 +33,9 @@ async function run(script: Script, overrides: Partial<TurnSettings> = {}, signal
         iterationCompleted: () => undefined,
       },
     },
-    { turnId: 't', tenantId: 'x', capsuleId: 'c', userId: 'u', seed: 7, systemPrompt: 'sys', history: [], userMessage: 'hello there', memories: [], settings: { ...settings, ...overrides }, startState: defaultLearnedState() },
+    { turnId: 't', tenantId: 'x', capsuleId: 'c', userId: 'u', seed: 7, systemPrompt: 'sys', history: [], userMessage: 'hello there', memories: [], lane: { weights: defaultLearnedState().weights, flipped: {} }, settings: { ...settings, ...overrides }, startState: defaultLearnedState() },
   );
-  return { result, saved, deltas };
+  return { result, saved, deltas, prompts };
 }
 
 describe('runTurnLoop', () => {
@@ -131,5 +136,71 @@ describe('runTurnLoop', () => {
     const { saved } = await run({ turns: [{ iterations: [{ text: 'a', confidence: 0.2 }, { text: 'b b', confidence: 0.95 }, { text: 'c c c', confidence: 0.1, final: true }] as never }] });
     for (let k = 1; k < saved.length; k++) expect(saved[k]!.weightsBefore).toEqual(saved[k - 1]!.weightsAfter);
     expect(saved.every((r) => r.metadata.learning !== 'skipped')).toBe(true);
+  });
+
+  it('never converges on a draft cut off by the output limit, however confident (SPEC §13.3)', async () => {
+    const cut = { text: 'The capital of France is Paris, a city that', logprobs: [-0.001, -0.001], finish_reason: 'length' as const };
+    const { result, saved, prompts } = await run({ turns: [{ iterations: [cut, { ...cut, text: 'The capital of France is Paris, which is', final: true }, { text: 'Paris.', logprobs: [-0.3] }] }] }, { threshold: 0.5 });
+    expect(saved[0]!.exitReason).toBe('continue');
+    expect(saved[0]!.convergenceScore).toBe(0);
+    expect(saved[0]!.confidence).toBeGreaterThan(0.99);
+    expect(saved[0]!.metadata.defects).toEqual(['truncated']);
+    expect(saved[0]!.metadata.metrics.confidence).toBe(0);
+    expect(saved[1]!.exitReason).not.toMatch(/converged|llm_completed/);
+    expect(String(prompts[1]!.messages.at(-1)!.content)).toContain('cut off');
+    expect(result.best?.content).toBe('Paris.');
+  });
+
+  it('never converges on a draft that echoes the prompt, and ends it as a loop when it repeats', async () => {
+    const echo = { text: 'hello there', logprobs: [-0.001, -0.001, -0.001] };
+    const { result, saved } = await run({ turns: [{ iterations: [echo] }] }, { threshold: 0.5 });
+    expect(saved.every((r) => r.convergenceScore === 0 && r.exitReason !== 'converged')).toBe(true);
+    expect(saved[0]!.metadata.defects).toEqual(['echo']);
+    expect(result.exitReason).toBe('loop_detected');
+    expect(saved).toHaveLength(2);
+  });
+
+  it('ends a repeated low-confidence draft with loop_detected, not converged', async () => {
+    const { result, saved } = await run({ turns: [{ iterations: [{ text: 'It is probably Lyon.', logprobs: [-1, -1] }] }] }, { threshold: 0.55 });
+    expect(saved.map((r) => r.exitReason)).toEqual(['continue', 'loop_detected']);
+    expect(result.exitReason).toBe('loop_detected');
+  });
+
+  it('shows the tool calls and results as assistant tool-call and tool messages in the next prompt, with no empty assistant message', async () => {
+    const tools: Pick<ToolSet, 'definitions' | 'run'> = {
+      definitions: [{ name: 'calculator', description: 'calc', inputSchema: { type: 'object' } }],
+      run: async (calls) => calls.map((c) => ({ callId: c.callId, name: c.name, args: c.args, ok: true, outcome: 'ok' as const, result: { result: 56088 }, latency_ms: 1 })),
+    };
+    const { result, saved, prompts } = await run(
+      {
+        turns: [
+          {
+            iterations: [
+              { text: '', tool_calls: [{ name: 'calculator', args: { expression: '123*456' } }] },
+              { text: 'The answer is 5192.', logprobs: [-0.1] },
+              { text: 'The answer is 56088.', logprobs: [-0.1] },
+            ],
+          },
+        ],
+      },
+      { threshold: 0.55 },
+      undefined,
+      tools,
+    );
+    const second = prompts[1]!.messages;
+    expect(second.slice(1)).toEqual([
+      { role: 'user', content: 'hello there' },
+      { role: 'assistant', content: '', toolCalls: [{ callId: 'call_0_0', name: 'calculator', args: { expression: '123*456' } }] },
+      { role: 'tool', toolCallId: 'call_0_0', toolName: 'calculator', content: '{"result":56088}' },
+    ]);
+    expect(prompts[1]!.tools).toHaveLength(1);
+    // The draft that ignores the result fails the check; the refine step names the result.
+    expect(saved[1]!.metadata.defects).toEqual(['tool_result_unused']);
+    const third = prompts[2]!.messages;
+    expect(third.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'tool', 'assistant', 'user']);
+    expect(third.at(-1)!.content).toContain('returned 56088');
+    expect(third.some((m) => m.role === 'assistant' && m.content === '' && !('toolCalls' in m && m.toolCalls?.length))).toBe(false);
+    expect(prompts[2]!.tools).toHaveLength(1);
+    expect(result.best?.content).toBe('The answer is 56088.');
   });
 });

@@ -1,5 +1,7 @@
-import { allocateLanes, buildContext } from '../../core/context/index.js';
-import { bestDraft, type ExitReason } from '../../core/turn/index.js';
+import { allocateLanes, buildContext, laneSensitiveWeights, refineInstruction } from '../../core/context/index.js';
+import { canonicalJson, sha256Hex } from '../../shared/hash.js';
+import { answerSignal, type AnswerSignal } from './answer-signal.js';
+import { bestDraft, toolsOffered, type ExitReason } from '../../core/turn/index.js';
 import { approvalStage } from './approval-stage.js';
 import { draftStage } from './draft-stage.js';
 import { faultExit, iterationExit } from './iteration-exit.js';
@@ -21,6 +23,8 @@ export { DeadlineError } from './turn-deadline.js';
 export interface RecordedMeasurements {
   latencyMs(iteration: number): number | undefined;
   deadlinePassed(iteration: number): boolean | undefined;
+  /** The answer's recorded real signal (a judge need not answer the same twice). */
+  answerSignal?(iteration: number): AnswerSignal | undefined;
 }
 
 /**
@@ -30,15 +34,18 @@ export interface RecordedMeasurements {
  * ends with an exit reason and the best draft — or pauses at an iteration boundary when a call waits
  * for a person (`paused`). With `input.resume` it goes on after the committed iterations.
  */
-export async function runTurnLoop(deps: TurnLoopDeps & { recorded?: RecordedMeasurements }, input: TurnLoopInput): Promise<TurnLoopResult> {
+export async function runTurnLoop(deps: TurnLoopDeps & { recorded?: RecordedMeasurements; recordedTokens?: (text: string) => number }, input: TurnLoopInput): Promise<TurnLoopResult> {
   const { model, tools, learner, clock, sink, recorded } = deps;
   const { settings } = input;
   const startedAt = clock.now();
   const deadline = armDeadline({ startedAt, deadlineMs: settings.deadlineMs, signal: deps.signal, timed: !recorded });
   const { signal } = deadline;
   const budgets = allocateLanes({ totalTokens: settings.contextTokens, degraded: settings.degraded, memoryOff: settings.memoryOff });
-  const countTokens = memoizedTokenCount(model.countTokens.bind(model));
+  const counter = memoizedTokenCount(deps.recordedTokens ?? model.countTokens.bind(model));
+  const countTokens = counter.count;
   const progress = input.resume ? resumeProgress(input.resume, input.startState) : startProgress(input.startState);
+  // Which explored weights could change this turn's lane: only they are credited by the learning step.
+  const laneSensitive = laneSensitiveWeights({ candidates: input.memories, weights: input.lane.weights, flipped: input.lane.flipped, tokenBudget: budgets.memory, countTokens });
   let exitReason: ExitReason | undefined;
   let paused: PausedAt | undefined;
   let error: TurnLoopResult['error'];
@@ -52,21 +59,27 @@ export async function runTurnLoop(deps: TurnLoopDeps & { recorded?: RecordedMeas
 
       // Context: the governor's lanes (system, history, memories, tool results, previous draft).
       const { systemPrompt, history, userMessage, memories } = input;
-      const context = buildContext({ systemPrompt, history, userMessage, memories, toolResults: progress.toolNotes, previousDraft: progress.drafts.at(-1), iteration, budgets, countTokens });
-      // Draft: one streamed model call.
-      const { output, replacedCharacters } = await draftStage({ model, messages: context.messages, tools: settings.degraded ? [] : tools.definitions, settings, seed: input.seed, iteration, userMessage: input.userMessage, signal, onDelta: (text) => sink.delta(iteration, text) });
+      const instruction = iteration === 0 ? undefined : refineInstruction(progress.signals, { selfAssessment: progress.records.at(-1)?.llmOutput.logprobs === null });
+      const context = buildContext({ systemPrompt, history, userMessage, memories, laneWeights: input.lane.weights, steps: progress.steps, instruction, iteration, budgets, countTokens });
+      const promptHash = sha256Hex(canonicalJson(context.messages));
+      // Draft: one streamed model call (no tools on the last iteration: their results could not be used).
+      const offered = toolsOffered({ iteration, maxIterations: settings.maxIterations, degraded: settings.degraded }) ? tools.definitions : [];
+      const { output, replacedCharacters } = await draftStage({ model, messages: context.messages, tools: offered, settings, seed: input.seed, iteration, userMessage: input.userMessage, signal, onDelta: (text) => sink.delta(iteration, text) });
       // Tools: the model's calls, through validation, policy, breaker and timeout.
       const toolContext = { tenantId: input.tenantId, capsuleId: input.capsuleId, userId: input.userId, turnId: input.turnId, ...deps.toolContext, iteration, signal };
       const toolResults = await toolStage({ calls: output.toolCalls, tools, context: toolContext, sink, clock, progress });
       // Confidence and convergence.
       const latencyMs = recorded?.latencyMs(iteration) ?? Math.max(0, Math.round(clock.now() - iterationStart));
-      const score = scoreIteration({ turnId: input.turnId, iteration, output, outcomes: toolResults.outcomes.filter((o) => !isAwaitingApproval(o)), memories: input.memories, latencyMs, progress });
+      // The answer's real signal (scorer, junk check): the reward's quality when there is one; a failed scorer check is a defect.
+      const answer = await answerSignal({ output, userMessage, systemPrompt, iteration, ...(deps.scorer ? { scorer: deps.scorer } : {}), ...(recorded?.answerSignal ? { recorded: recorded.answerSignal(iteration) } : {}) });
+      const score = scoreIteration({ turnId: input.turnId, iteration, output, outcomes: toolResults.outcomes.filter((o) => !isAwaitingApproval(o)), notes: toolResults.notes, memories: input.memories, latencyMs, prompt: { systemPrompt, userMessage }, ...(answer.scorerFeedback !== undefined ? { scorerFeedback: answer.scorerFeedback } : {}), progress });
+      score.metrics = { ...score.metrics, lane_sensitive: laneSensitive, ...(answer.answerScore !== null ? { answer_score: answer.answerScore } : {}) };
       // Exit check, decided now and acted on once the iteration is stored.
       const deadlinePassed = recorded?.deadlinePassed(iteration) ?? clock.now() >= deadline.at;
       const decision = iterationExit({ iteration, settings, final: output.final, score, repeatedToolCall: toolResults.repeatedToolCall, deadline: { at: deadline.at, passed: deadlinePassed, startedAt }, progress });
       // Learn, and store the iteration with its event (in the learning step's transaction when the brain shares the database).
       const replaced = { model: replacedCharacters, tools: toolResults.replacedCharacters };
-      const facts = { iteration, output, modelId: model.id, context, tools: toolResults, score, decision, latencyMs, deadlinePassed, tokensUsed: progress.tokensUsed, memories: input.memories, settings, startedAt: iterationStart, replaced };
+      const facts = { iteration, output, modelId: model.id, context, promptHash, tokenCounts: counter.drain(), signal: answer, laneSensitive, tools: toolResults, score, decision, latencyMs, deadlinePassed, tokensUsed: progress.tokensUsed, memories: input.memories, settings, startedAt: iterationStart, replaced };
       sink.iterationCompleted(await learnAndStore({ facts, learner, sink, clock, progress }));
       if (decision !== 'continue') {
         exitReason = decision;
@@ -88,15 +101,38 @@ export async function runTurnLoop(deps: TurnLoopDeps & { recorded?: RecordedMeas
   return paused ? { ...ended, paused } : { ...ended, exitReason: exitReason ?? 'max_iterations' };
 }
 
-/** The same history, memories and drafts are counted every iteration: count each text once per turn. */
-function memoizedTokenCount(count: (text: string) => number): (text: string) => number {
+/**
+ * The same history, memories and drafts are counted every iteration: count each text once per turn.
+ * `drain` hands over the counts taken since its last call (by text hash), which the iteration records so
+ * replay counts exactly as the live model's tokenizer did (`tokenCountOf`).
+ */
+function memoizedTokenCount(count: (text: string) => number): { count: (text: string) => number; drain: () => Record<string, number> } {
   const counts = new Map<string, number>();
-  return (text) => {
-    let tokens = counts.get(text);
-    if (tokens === undefined) {
-      tokens = count(text);
-      counts.set(text, tokens);
-    }
-    return tokens;
+  let fresh: Record<string, number> = {};
+  return {
+    count: (text) => {
+      let tokens = counts.get(text);
+      if (tokens === undefined) {
+        tokens = count(text);
+        counts.set(text, tokens);
+        fresh[textKey(text)] = tokens;
+      }
+      return tokens;
+    },
+    drain: () => {
+      const out = fresh;
+      fresh = {};
+      return out;
+    },
   };
+}
+
+/** The key a text's recorded token count is stored under (the first 16 hex digits of its SHA-256). */
+export function textKey(text: string): string {
+  return sha256Hex(text).slice(0, 16);
+}
+
+/** A token counter that answers from recorded counts (by `textKey`) and counts the rest with `fallback`. */
+export function tokenCountOf(recorded: Record<string, number>, fallback: (text: string) => number): (text: string) => number {
+  return (text) => recorded[textKey(text)] ?? fallback(text);
 }

@@ -1,4 +1,4 @@
-import type { ToolResultNote } from '../../core/context/index.js';
+import type { RefineSignals, TurnStep } from '../../core/context/index.js';
 import type { ToolCall } from '../../ports/chat-model.js';
 import type { LearnedState } from '../../ports/learning.js';
 import type { IterationRecord } from './types.js';
@@ -10,8 +10,12 @@ export interface TurnProgress {
   scores: number[];
   /** Every tool call of the turn (a repeat is not run again). */
   calledTools: ToolCall[];
-  /** Tool results the next iteration's context shows. */
-  toolNotes: ToolResultNote[];
+  /** The turn's iterations as the next iteration's context shows them (drafts, tool calls, results). */
+  steps: TurnStep[];
+  /** What changed since the last draft: what the next refine step is built on. */
+  signals: RefineSignals;
+  /** Successful numeric tool results of the turn so far (what a draft is checked against). */
+  numericResults: { name: string; args: unknown; value: number }[];
   toolsUsed: Set<string>;
   toolsRun: number;
   toolsOk: number;
@@ -21,5 +25,18 @@ export interface TurnProgress {
 }
 
 export function startProgress(state: LearnedState): TurnProgress {
-  return { records: [], drafts: [], scores: [], calledTools: [], toolNotes: [], toolsUsed: new Set(), toolsRun: 0, toolsOk: 0, tokensUsed: 0, state };
+  return {
+    records: [],
+    drafts: [],
+    scores: [],
+    calledTools: [],
+    steps: [],
+    signals: { defects: [], toolResultsArrived: false, numericResults: [] },
+    numericResults: [],
+    toolsUsed: new Set(),
+    toolsRun: 0,
+    toolsOk: 0,
+    tokensUsed: 0,
+    state,
+  };
 }

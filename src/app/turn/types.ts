@@ -28,15 +28,26 @@ export type PersistIteration = (learned: LearnResult, transaction?: unknown) => 
  * rejects.
  */
 export interface Learner {
-  learn(input: { iteration: number; metrics: TurnMetrics; persist: PersistIteration }): Promise<LearnResult>;
+  /** `appendOnly`: the save only appends rows (see {@link TurnSink.appendsOnly}), so a brain may write it in its own statement. */
+  learn(input: { iteration: number; metrics: TurnMetrics; persist: PersistIteration; appendOnly?: boolean }): Promise<LearnResult>;
 }
 
-/** A memory recalled for the turn, as recorded in the iteration's metadata. */
+/** A memory recalled for the turn, as recorded in the iteration's metadata (with the features its lane score needs). */
 export interface RecalledForTurn {
   key: string;
   content: string;
+  /** Softmax weight among the recalled memories. */
   score: number;
+  similarity?: number;
+  importance?: number;
+  recency?: number;
 }
+
+/**
+ * Scores a draft from a real signal (the capsule's scorer), in [0, 1]; null when it cannot tell.
+ * `feedback` says what a failing draft missed, for the refine step (e.g. the pattern it must match).
+ */
+export type AnswerScorer = ((input: { answer: string; userMessage: string; iteration: number }) => Promise<number | null>) & { feedback?: (score: number) => string };
 
 /** Everything stored about one iteration (the `rlm_iterations` row). */
 export interface IterationRecord {
@@ -74,7 +85,28 @@ export interface IterationMetadata {
   stability: number | null;
   tool_success_rate: number;
   loop: { repeated_tool_call: boolean; repeated_draft: boolean };
-  memories: RecalledForTurn[];
+  /** Checks the draft failed (`truncated`, `echo`, `empty`, `tool_result_unused`, `scorer_failed`): it scored 0 and could not converge. */
+  defects?: string[];
+  /**
+   * The memories the turn recalled, stored with its first iteration only: every iteration of a turn
+   * uses the same ones (recalled once; a resumed run takes them from the first), so later iterations
+   * do not repeat them — `GET /v1/trace` shows them on each iteration.
+   */
+  memories?: RecalledForTurn[];
+  /** The memory lane: its keys in weight order and the planner's figures (SPEC §13.2). */
+  lane?: { keys: string[]; utility: number; total_weight: number; tokens: number };
+  /** Explored weights whose sign changed the lane (the ones the step credited). */
+  lane_sensitive?: string[];
+  /** SHA-256 of the canonical JSON of the exact messages sent to the model (replay compares it). */
+  prompt_hash?: string;
+  /** Token counts the iteration took, by text hash (`textKey`): replay counts exactly as the live tokenizer did. */
+  token_counts?: Record<string, number>;
+  /** The answer's score from a real signal (scorer, or 0 for a junk draft), when there was one. */
+  answer_score?: number | null;
+  /** Why the draft counts as junk (empty, truncated, echo), when it does. */
+  junk?: string;
+  /** What the capsule's scorer said a failing draft missed (the next refine step names it; replay and resume read it here). */
+  scorer_feedback?: string;
   context: Record<string, number>;
   degraded: boolean;
   /** Whether the turn's deadline had passed when this iteration ended (recorded for replay). */
@@ -96,6 +128,8 @@ export interface TurnSink {
   toolResult(iteration: number, outcome: ToolOutcome): void;
   /** Stores the iteration and its event atomically (inside `transaction` when given); the loop waits for it. */
   saveIteration(record: IterationRecord, transaction?: unknown): Promise<void>;
+  /** Whether saving an iteration that ends with `exitReason` after these tool outcomes only appends rows (no pause, no read). */
+  appendsOnly?(exitReason: string, toolResults: readonly ToolOutcome[]): boolean;
   iterationCompleted(record: IterationRecord): void;
 }
 
@@ -124,6 +158,11 @@ export interface TurnLoopInput {
   history: HistoryMessage[];
   userMessage: string;
   memories: RecalledForTurn[];
+  /**
+   * The weights the turn recalled with (its exploration draw included), which choose the memory lane,
+   * and per explored weight the same weights with its sign flipped (to find the lane-sensitive ones).
+   */
+  lane: { weights: Weights; flipped: Partial<Record<keyof Weights, Weights>> };
   settings: TurnSettings;
   startState: LearnedState;
   /** Go on after these committed iterations (a resumed turn) instead of starting at iteration 0. */
@@ -142,6 +181,8 @@ export interface TurnLoopDeps {
   toolContext?: Omit<ToolContext, 'iteration' | 'signal'>;
   /** Decides calls that wait for a person; without one (a live turn) the turn pauses there. */
   approvals?: ApprovalGate;
+  /** The capsule's scorer: its score becomes the reward's quality instead of self-confidence. */
+  scorer?: AnswerScorer;
 }
 
 interface TurnLoopEnd {

@@ -25,8 +25,9 @@ export function capsuleRepository(db: Executor): CapsuleRepository {
       return withCapabilities(row!);
     },
     async find(tenantId, id) {
-      const [row] = await db.select().from(capsules).where(and(eq(capsules.id, id), eq(capsules.tenantId, tenantId)));
-      return row ? withCapabilities(row) : undefined;
+      // Both reads at once (the capabilities of a capsule that is not the tenant's are dropped unseen).
+      const [[row], list] = await Promise.all([db.select().from(capsules).where(and(eq(capsules.id, id), eq(capsules.tenantId, tenantId))), capabilitiesOf([id])]);
+      return row ? toCapsule(row, list) : undefined;
     },
     async update(id, { settings, version, updatedAt, capabilities: replacement }) {
       const [row] = await db.update(capsules).set({ ...settings, version, updatedAt }).where(eq(capsules.id, id)).returning();
@@ -49,7 +50,7 @@ export function capsuleRepository(db: Executor): CapsuleRepository {
   };
 }
 
-function toCapsule(row: CapsuleRow, rows: CapabilityRow[]): CapsuleRecord {
+export function toCapsule(row: CapsuleRow, rows: CapabilityRow[]): CapsuleRecord {
   return {
     id: row.id,
     tenantId: row.tenantId,

@@ -2,7 +2,19 @@ import { and, asc, count, eq, gt, inArray, lt, sql } from 'drizzle-orm';
 import type { EventEnvelope } from '../../../ports/outbox.js';
 import type { EventRepository } from '../../../ports/store.js';
 import type { Executor } from '../database.js';
-import { outboxMessages } from '../schema.js';
+import { conversationParticipants, outboxMessages, turns } from '../schema.js';
+
+/**
+ * Whether `userId` may read an outbox row: the row is tied to no conversation (no `turn_id` in its
+ * envelope, no `conversation_id` in its payload), or the user takes part in the conversation it is
+ * tied to — a turn's event to the turn's conversation. An event whose turn is unknown is not readable.
+ */
+function readableBy(userId: string) {
+  const turnId = sql`${outboxMessages.payload}->>'turn_id'`;
+  const conversationId = sql`${outboxMessages.payload}->'payload'->>'conversation_id'`;
+  const conversationOfEvent = sql`coalesce((select ${turns.conversationId}::text from ${turns} where ${turns.id} = case when ${turnId} ~ '^[0-9a-fA-F-]{36}$' then (${turnId})::uuid end), case when ${turnId} is null then ${conversationId} end)`;
+  return sql`((${turnId} is null and ${conversationId} is null) or exists (select 1 from ${conversationParticipants} where ${conversationParticipants.userId} = ${userId} and ${conversationParticipants.conversationId}::text = ${conversationOfEvent}))`;
+}
 
 /** Serialises the numbering of committed events across every process on the database. */
 const NUMBERING_LOCK = 727_002;
@@ -31,12 +43,12 @@ export async function numberCommittedEvents(db: Executor): Promise<void> {
 
 export function eventRepository(db: Executor): EventRepository {
   return {
-    async listForTenant(tenantId, { after, limit }) {
+    async listForTenant(tenantId, { after, limit, readableBy: userId }) {
       await numberCommittedEvents(db);
       const rows = await db
         .select({ seq: outboxMessages.position, payload: outboxMessages.payload, status: outboxMessages.status, publishedAt: outboxMessages.publishedAt, attempts: outboxMessages.attempts })
         .from(outboxMessages)
-        .where(and(eq(outboxMessages.tenantId, tenantId), gt(outboxMessages.position, after)))
+        .where(and(eq(outboxMessages.tenantId, tenantId), gt(outboxMessages.position, after), userId === undefined ? undefined : readableBy(userId)))
         .orderBy(asc(outboxMessages.position))
         .limit(limit);
       return rows.map((row) => ({ ...row, seq: Number(row.seq), payload: row.payload as EventEnvelope }));

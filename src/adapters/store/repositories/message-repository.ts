@@ -12,7 +12,7 @@ export function messageRepository(db: Executor): MessageRepository {
     },
     async recentHistory(conversationId, limit, before) {
       const rows = await db
-        .select({ role: messages.role, content: messages.content })
+        .select({ id: messages.id, role: messages.role, content: messages.content })
         .from(messages)
         .where(and(eq(messages.conversationId, conversationId), sql`${messages.role} in ('user','assistant')`, before ? lt(messages.createdAt, before) : undefined))
         .orderBy(desc(messages.createdAt))

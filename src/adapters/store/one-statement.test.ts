@@ -1,0 +1,92 @@
+import { randomUUID } from 'node:crypto';
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { drivers, freshDatabase } from '../../../test/support/databases.js';
+import { insertTenantWithCapsule } from '../../../test/support/capsules.js';
+import { createDrizzleStore } from './drizzle-store.js';
+import type { EventEnvelope } from '../../ports/outbox.js';
+import type { Database } from './database.js';
+import * as tables from './schema.js';
+import { StatementBatch, statementOf } from './statement-batch.js';
+
+/**
+ * The turn's hot statements are compiled without Drizzle's builder (single-row inserts of a batch) or
+ * read several tables at once as JSON (the turn's inputs): what they write and read must be what the
+ * ordinary repositories write and read.
+ */
+describe.each(drivers())('hot statements on %s', (driver) => {
+  let database: Database;
+  let drop: () => Promise<void>;
+  let tenantId: string;
+  let capsuleId: string;
+  let conversationId: string;
+  const owner = 'owner-user';
+
+  beforeAll(async () => {
+    ({ database, drop } = await freshDatabase(driver));
+    ({ tenantId, capsuleId } = await insertTenantWithCapsule(database, { learningConfig: { memory_scope: 'capsule', alpha: 0.4 } }));
+    const store = createDrizzleStore(database);
+    await database.db.insert(tables.capabilities).values([
+      { id: randomUUID(), capsuleId, name: 'calculator', kind: 'builtin', config: { precision: 4 }, enabled: true, timeoutMs: 1_000 },
+      { id: randomUUID(), capsuleId, name: 'http_fetch', kind: 'builtin', config: {}, enabled: false, requiresApproval: true },
+    ]);
+    conversationId = randomUUID();
+    await store.conversations.insert({ id: conversationId, tenantId, capsuleId, userId: owner, title: 'a title', createdAt: new Date('2026-11-30T10:00:00.123Z') });
+    await database.db.insert(tables.conversationParticipants).values({ conversationId, userId: 'watcher', role: 'observer' });
+    // 25 messages, two of them at the same instant, and a system message the history leaves out.
+    const at = (minute: number) => new Date(Date.UTC(2026, 10, 30, 11, minute));
+    for (let i = 0; i < 25; i++) {
+      await store.messages.insert({ id: randomUUID(), conversationId, turnId: null, role: i % 2 === 0 ? 'user' : 'assistant', content: `message ${i}`, createdAt: at(i === 24 ? 23 : i) });
+    }
+    await store.messages.insert({ id: randomUUID(), conversationId, turnId: null, role: 'system', content: 'not history', createdAt: at(30) });
+  }, 60_000);
+  afterAll(() => drop());
+
+  it("reads a turn's inputs in one statement exactly as the separate reads do", async () => {
+    const store = createDrizzleStore(database);
+    for (const userId of [owner, 'watcher', 'stranger']) {
+      const combined = await store.conversations.findForTurn(tenantId, userId, conversationId, 20);
+      const separate = await store.conversations.findWithRole(tenantId, userId, conversationId);
+      expect(combined?.conversation).toEqual(separate?.conversation);
+      expect(combined?.conversation.createdAt).toBeInstanceOf(Date);
+      expect(combined?.role ?? null).toEqual(separate?.role ?? null);
+      const capsule = await store.capsules.find(tenantId, capsuleId);
+      expect(combined?.capsule).toEqual(capsule);
+      expect(combined?.capsule?.capabilities).toHaveLength(2);
+      const recent = await store.messages.recentHistory(conversationId, 20);
+      expect(recent.map((m) => m.content)).toContain('message 24');
+      expect(combined?.recent.map((m) => m.content).sort()).toEqual(recent.map((m) => m.content).sort());
+      expect(combined?.recent.slice(0, 20 - 2)).toEqual(recent.slice(0, 20 - 2)); // the two at one instant may come in either order
+    }
+    expect(await store.conversations.findForTurn(randomUUID(), owner, conversationId, 20)).toBeUndefined();
+    expect(await store.conversations.findForTurn(tenantId, owner, randomUUID(), 20)).toBeUndefined();
+  });
+
+  it('writes a batched insert exactly as Drizzle does: defaults for missing keys, null as null, jsonb and dates mapped', async () => {
+    const row = (id: string) => ({
+      id,
+      tenantId,
+      idempotencyKey: `key:${id}`,
+      topic: 'chat.events',
+      partitionKey: tenantId,
+      eventType: 'chat.turn_started' as const,
+      headers: { idempotency_key: 'the same key', schema_version: '1' },
+      payload: { event_id: id, text: 'it\'s "quoted" – ünïcode', n: 1.5, list: [1, null, { deep: true }] } as unknown as EventEnvelope,
+      createdAt: new Date('2026-12-01T12:34:56.789Z'),
+    });
+    const viaDrizzle = randomUUID();
+    await database.db.insert(tables.outboxMessages).values(row(viaDrizzle));
+    const viaBatch = randomUUID();
+    const batch = new StatementBatch(database.db);
+    await batch.repositories.outbox.append(row(viaBatch));
+    await database.run(statementOf(batch));
+    const read = async (id: string) => {
+      const [stored] = await database.db.select().from(tables.outboxMessages).where(eq(tables.outboxMessages.id, id));
+      const { id: _id, seq: _seq, idempotencyKey: _key, nextRetryAt, payload, ...rest } = stored!;
+      const { event_id: _event, ...data } = payload as Record<string, unknown>;
+      return { ...rest, data, nextRetryAtSet: nextRetryAt instanceof Date };
+    };
+    expect(await read(viaBatch)).toEqual(await read(viaDrizzle));
+    expect((await read(viaBatch)).data).toEqual({ text: 'it\'s "quoted" – ünïcode', n: 1.5, list: [1, null, { deep: true }] });
+  });
+});

@@ -1,0 +1,193 @@
+import { getTableName, type SQL, type Table } from 'drizzle-orm';
+import { PgDialect, type PgColumn } from 'drizzle-orm/pg-core';
+import type { Repositories } from '../../ports/store.js';
+import type { Db, Executor, Statement } from './database.js';
+import { columnsOf, repositoriesOf } from './repositories/index.js';
+
+/**
+ * One collected write; `conditional` when it reports rows (`RETURNING`): it must match one, or nothing
+ * is written. A plain insert of one row is kept as its table and row, compiled without Drizzle's
+ * builder (see {@link insertClause}); any other write as the SQL Drizzle built.
+ */
+type CollectedWrite = { conditional: boolean } & ({ sql: SQL } | { table: Table; row: Record<string, unknown> });
+
+/**
+ * Writes collected for one statement. The repositories of a batch are the ordinary ones over a
+ * recording executor: their `insert`/`update`/`delete` builders are not run but collected (a write
+ * that reports rows is told it matched one); reads throw, since nothing has run yet.
+ * {@link statementOf} then runs every write as a data-modifying `WITH` clause of ONE statement — one
+ * round trip, one commit — which aborts as a whole (`1 / 0`) when a conditional write matched no row.
+ */
+export class StatementBatch {
+  readonly writes: CollectedWrite[] = [];
+  readonly repositories: Repositories;
+  constructor(readonly db: Db) {
+    this.repositories = repositoriesOf(recorder(db, this.writes));
+  }
+}
+
+type Builder = { getSQL(): SQL } & Record<string | symbol, unknown>;
+
+function recorder(db: Db, writes: CollectedWrite[]): Executor {
+  const wrap = (builder: Builder, state: { returning: boolean }): unknown =>
+    new Proxy(builder, {
+      get(target, key) {
+        if (key === 'then') {
+          return (resolve: (value: unknown) => void, reject: (error: unknown) => void) => {
+            try {
+              writes.push({ sql: target.getSQL(), conditional: state.returning });
+              resolve(state.returning ? [{}] : { rows: [], rowCount: 1 });
+            } catch (error) {
+              reject(error);
+            }
+          };
+        }
+        const value = target[key];
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          const result = (value as (...a: unknown[]) => unknown).apply(target, args);
+          if (key === 'returning') state.returning = true;
+          return result && typeof result === 'object' && 'getSQL' in result ? wrap(result as Builder, state) : result;
+        };
+      },
+    });
+  const write = (verb: 'update' | 'delete') => (table: never) => wrap((db[verb] as unknown as (t: never) => Builder)(table), { returning: false });
+  // `insert(table).values(row)` awaited as it is: kept as table and row. Chained further
+  // (`onConflictDoUpdate`, `returning`, …) or given several rows or SQL values: Drizzle's builder.
+  const insert = (table: Table) => ({
+    values(rows: Record<string, unknown> | Record<string, unknown>[]) {
+      let builder: Record<string | symbol, unknown> | undefined;
+      const built = () => (builder ??= wrap((db.insert as unknown as (t: Table) => { values(v: unknown): Builder })(table).values(rows), { returning: false }) as Record<string | symbol, unknown>);
+      return new Proxy({} as Record<string | symbol, unknown>, {
+        get(_, key) {
+          if (key === 'then' && !Array.isArray(rows) && plainValues(rows)) {
+            return (resolve: (value: unknown) => void) => {
+              writes.push({ table, row: rows, conditional: false });
+              resolve({ rows: [], rowCount: 1 });
+            };
+          }
+          return built()[key];
+        },
+      });
+    },
+  });
+  return new Proxy({ insert, update: write('update'), delete: write('delete') } as Record<string, unknown>, {
+    get(target, key) {
+      if (key in target) return target[key as string];
+      return () => {
+        throw new Error(`${String(key)} cannot run inside one statement (only writes are collected)`);
+      };
+    },
+  }) as unknown as Executor;
+}
+
+/** No value is Drizzle SQL (which only its builder can place). */
+function plainValues(row: Record<string, unknown>): boolean {
+  for (const value of Object.values(row)) if (value !== null && typeof value === 'object' && 'getSQL' in value) return false;
+  return true;
+}
+
+interface InsertShape {
+  head: string;
+  /** Per column in table order: its key in the row, or undefined for `default`. */
+  slots: Array<{ key: string; column: PgColumn } | undefined>;
+}
+
+const shapes = new WeakMap<Table, Map<string, InsertShape>>();
+
+/** The insert's text for a table and the row's keys, built once per such pair. */
+function shapeOf(table: Table, row: Record<string, unknown>): InsertShape {
+  let byKeys = shapes.get(table);
+  if (!byKeys) shapes.set(table, (byKeys = new Map()));
+  const signature = Object.keys(row)
+    .filter((key) => row[key] !== undefined)
+    .join(',');
+  let shape = byKeys.get(signature);
+  if (!shape) {
+    const columns = columnsOf(table);
+    shape = {
+      head: `insert into "${getTableName(table)}" (${columns.map(([, column]) => `"${column.name}"`).join(', ')}) values (`,
+      slots: columns.map(([key, column]) => (row[key] !== undefined ? { key, column } : undefined)),
+    };
+    if (byKeys.size < 64) byKeys.set(signature, shape);
+  }
+  return shape;
+}
+
+/**
+ * `insert into t (every column) values (…)` for one row, its parameters numbered after `values`'s:
+ * what Drizzle's builder sends (a missing key is `default`, null stays null, others go through the
+ * column's own mapping to the driver), without building Drizzle's query objects on every call.
+ */
+export function insertClause(table: Table, row: Record<string, unknown>, values: unknown[]): string {
+  const { head, slots } = shapeOf(table, row);
+  let text = head;
+  for (let i = 0; i < slots.length; i++) {
+    const slot = slots[i];
+    if (i > 0) text += ', ';
+    if (!slot) {
+      text += 'default';
+      continue;
+    }
+    const value = row[slot.key];
+    values.push(value === null ? null : slot.column.mapToDriverValue(value));
+    text += `$${values.length}`;
+  }
+  return `${text})`;
+}
+
+const dialect = new PgDialect();
+
+/** Drizzle SQL as text whose parameters are numbered after `values`'s (which it extends). */
+export function clauseOf(statement: SQL, values: unknown[]): string {
+  const query = dialect.sqlToQuery(statement);
+  const offset = values.length;
+  values.push(...query.params);
+  return renumbered(query.sql, offset);
+}
+
+/** `text` with its parameters `$1…$n` moved up by `offset` (they follow `offset` values already collected). */
+function renumbered(text: string, offset: number): string {
+  return offset === 0 ? text : text.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`);
+}
+
+/**
+ * A `WITH` clause written as text with its own parameters `$1…$n` (`text`) and `values`: renumbered
+ * after those already collected. For hot statements whose SQL is fixed.
+ */
+export interface FixedClause {
+  name: string;
+  text: string;
+  values: unknown[];
+}
+
+/**
+ * The batch's writes as one statement, after the `head` clauses (`name as (…)`; those named in
+ * `headConditional` must match a row too): aborted with SQLSTATE 22012 when a conditional write matched none.
+ */
+export function statementOf(batch: StatementBatch, { head = [], headConditional = [] }: { head?: FixedClause[]; headConditional?: string[] } = {}): Statement {
+  const values: unknown[] = [];
+  const clauses: string[] = [];
+  for (const clause of head) {
+    const offset = values.length;
+    values.push(...clause.values);
+    clauses.push(`${clause.name} as (${renumbered(clause.text, offset)})`);
+  }
+  batch.writes.forEach((write, i) => clauses.push(`w${i} as (${'sql' in write ? clauseOf(write.sql, values) : insertClause(write.table, write.row, values)})`));
+  const conditional = [...headConditional, ...batch.writes.flatMap((w, i) => (w.conditional ? [`w${i}`] : []))];
+  const check = conditional.length === 0 ? '1' : `1 / (${conditional.map((name) => `(select count(*) from ${name})::int`).join(' * ')})`;
+  if (clauses.length === 0) return { text: 'select 1', values: [] };
+  return { text: `with ${clauses.join(', ')} select ${check} as applied`, values };
+}
+
+/** The SQLSTATE with which {@link statementOf}'s statement aborts when a conditional write matched no row. */
+export const NOTHING_MATCHED = '22012';
+
+/** Whether an error is {@link statementOf}'s abort. */
+export function nothingMatched(error: unknown): boolean {
+  for (let current = error, depth = 0; current && depth < 4; depth++) {
+    if ((current as { code?: unknown }).code === NOTHING_MATCHED) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
