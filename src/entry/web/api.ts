@@ -117,6 +117,8 @@ export interface Capsule {
 
 export interface Catalogue {
   tools: { name: string; description: string; input_schema: Record<string, unknown> }[];
+  /** Registered MCP servers by name (absent on a server without the tenant boundary). */
+  mcp_servers?: string[];
   models: { default: string; choices: string[]; providers: { prefix: string; available: boolean; reason?: string }[] };
 }
 

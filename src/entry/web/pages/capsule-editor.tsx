@@ -1,84 +1,11 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { useLocation, useRoute } from 'preact-iso';
-import { api, ApiError, type Capsule, type Catalogue, type Tool } from '../api';
+import { api, ApiError, type Capsule, type Catalogue } from '../api';
 import { useApi, useTitle } from '../ui/hooks';
 import { ErrorNote, Loadable } from '../ui/status';
-
-interface ToolChoice {
-  enabled: boolean;
-  requires_approval: boolean;
-  denied: boolean;
-  timeout_ms: string;
-  allowed_hosts: string;
-}
-
-interface Form {
-  name: string;
-  system_prompt: string;
-  model: string;
-  allowed_models: string;
-  rlm_enabled: boolean;
-  rlm_max_iterations: string;
-  rlm_min_iterations: string;
-  rlm_convergence_threshold: string;
-  learning_config: string;
-  tools: Record<string, ToolChoice>;
-}
-
-const fieldLabels: Record<string, string> = {
-  name: 'Name',
-  system_prompt: 'System prompt',
-  model: 'Model',
-  allowed_models: 'Allowed models',
-  rlm_enabled: 'Iterate',
-  rlm_max_iterations: 'Maximum iterations',
-  rlm_min_iterations: 'Minimum iterations',
-  rlm_convergence_threshold: 'Convergence threshold',
-  learning_config: 'Learning config',
-  tools: 'Tools',
-  tool_policy: 'Tools',
-};
-
-function formOf(capsule: Capsule | undefined, catalogue: Catalogue): Form {
-  const tools: Record<string, ToolChoice> = {};
-  for (const tool of catalogue.tools) {
-    const current = capsule?.tools.find((t) => t.name === tool.name && (t.kind ?? 'builtin') === 'builtin');
-    tools[tool.name] = {
-      enabled: current?.enabled ?? false,
-      requires_approval: current?.requires_approval === true || (capsule?.tool_policy.approval_required ?? []).includes(tool.name),
-      denied: (capsule?.tool_policy.denied ?? []).includes(tool.name),
-      timeout_ms: String(current?.timeout_ms ?? 60000),
-      allowed_hosts: ((current?.config?.allowed_hosts as string[] | undefined) ?? []).join(', '),
-    };
-  }
-  return {
-    name: capsule?.name ?? '',
-    system_prompt: capsule?.system_prompt ?? 'You are a helpful assistant.',
-    model: capsule?.model ?? '',
-    allowed_models: (capsule?.allowed_models ?? []).join(', '),
-    rlm_enabled: capsule?.rlm_enabled ?? true,
-    rlm_max_iterations: String(capsule?.rlm_max_iterations ?? 10),
-    rlm_min_iterations: String(capsule?.rlm_min_iterations ?? 1),
-    rlm_convergence_threshold: String(capsule?.rlm_convergence_threshold ?? 0.9),
-    learning_config: JSON.stringify(capsule?.learning_config ?? {}, null, 2),
-    tools,
-  };
-}
-
-const list = (text: string) =>
-  text
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-
-/** Which form field a server validation error belongs to (zod paths, or the field named first in the message). */
-function fieldOf(path: string[] | undefined, message: string): string {
-  const first = path?.[0];
-  if (first && first in fieldLabels) return first === 'tool_policy' ? 'tools' : first;
-  const named = /^([a-z_]+)/.exec(message)?.[1];
-  if (named && named in fieldLabels) return named === 'tool_policy' ? 'tools' : named;
-  return 'form';
-}
+import { BuiltinToolsField } from './builtin-tools-field';
+import { capsuleBody, errorsByField, fieldLabels, formOf, type Form } from './capsule-form';
+import { McpToolsField } from './mcp-tools-field';
 
 export function CapsuleEditor() {
   const { params } = useRoute();
@@ -88,31 +15,37 @@ export function CapsuleEditor() {
   const capsule = useApi<Capsule>(id ? `/v1/capsules/${id}` : null);
   useTitle(id ? 'Edit capsule' : 'New capsule');
   const ready = catalogue.data && (!id || capsule.data);
+  // Saving reloads the capsule and so remounts the form (its key is the version): the version saved here keeps its "Saved." note.
+  const [savedVersion, setSavedVersion] = useState<string | null>(null);
+  const notice = capsule.data && capsule.data.updated_at === savedVersion ? 'Saved.' : location.query.created ? 'Capsule created.' : null;
+  const onSaved = (saved: Capsule) => {
+    if (!id) return location.route(`/capsules/${saved.id}?created=1`);
+    setSavedVersion(saved.updated_at);
+    capsule.reload();
+  };
   return (
     <section>
       <h1 tabIndex={-1}>{id ? `Capsule ${capsule.data?.name ?? ''}` : 'New capsule'}</h1>
       {capsule.error ? <ErrorNote error={capsule.error} /> : null}
       <Loadable state={{ ...catalogue, data: ready ? catalogue.data : undefined }} feature="The tool and model catalogue" route="GET /v1/catalogue">
-        {(cat) => <EditorForm key={capsule.data?.updated_at ?? 'new'} capsule={capsule.data} catalogue={cat} onSaved={(saved) => (id ? capsule.reload() : location.route(`/capsules/${saved.id}?created=1`))} />}
+        {(cat) => <EditorForm key={capsule.data?.updated_at ?? 'new'} capsule={capsule.data} catalogue={cat} notice={notice} onSaved={onSaved} />}
       </Loadable>
     </section>
   );
 }
 
-function EditorForm({ capsule, catalogue, onSaved }: { capsule: Capsule | undefined; catalogue: Catalogue; onSaved: (capsule: Capsule) => void }) {
+function EditorForm({ capsule, catalogue, notice, onSaved }: { capsule: Capsule | undefined; catalogue: Catalogue; notice: string | null; onSaved: (capsule: Capsule) => void }) {
   const initial = useMemo(() => formOf(capsule, catalogue), [capsule, catalogue]);
   const [form, setForm] = useState<Form>(initial);
   const [errors, setErrors] = useState<Record<string, string[]>>({});
   const [saving, setSaving] = useState(false);
-  const [saved, setSaved] = useState<string | null>(new URLSearchParams(location.search).get('created') ? 'Capsule created.' : null);
+  const [saved, setSaved] = useState<string | null>(notice);
   useEffect(() => setForm(initial), [initial]);
 
   const set = <K extends keyof Form>(key: K, value: Form[K]) => {
     setForm((f) => ({ ...f, [key]: value }));
     setSaved(null);
   };
-  const setTool = (name: string, patch: Partial<ToolChoice>) => set('tools', { ...form.tools, [name]: { ...form.tools[name]!, ...patch } });
-  const mcpTools: Tool[] = capsule?.tools.filter((t) => t.kind === 'mcp') ?? [];
 
   const submit = async (event: Event) => {
     event.preventDefault();
@@ -128,37 +61,7 @@ function EditorForm({ capsule, catalogue, onSaved }: { capsule: Capsule | undefi
       setErrors(found);
       return;
     }
-    const builtin = Object.entries(form.tools).filter(([, t]) => t.enabled);
-    const body: Record<string, unknown> = {
-      name: form.name,
-      system_prompt: form.system_prompt,
-      model: form.model.trim() === '' ? null : form.model.trim(),
-      allowed_models: list(form.allowed_models),
-      rlm_enabled: form.rlm_enabled,
-      rlm_max_iterations: Number(form.rlm_max_iterations),
-      rlm_min_iterations: Number(form.rlm_min_iterations),
-      rlm_convergence_threshold: Number(form.rlm_convergence_threshold),
-      learning_config: learningConfig,
-    };
-    const toolsChanged = !capsule || JSON.stringify(form.tools) !== JSON.stringify(initial.tools);
-    if (toolsChanged) {
-      body.tools = [
-        ...builtin.map(([name, t]) => ({
-          name,
-          kind: 'builtin',
-          enabled: true,
-          timeout_ms: Number(t.timeout_ms),
-          ...(t.requires_approval ? { requires_approval: true } : {}),
-          ...(name === 'http_fetch' ? { config: { allowed_hosts: list(t.allowed_hosts) } } : {}),
-        })),
-      ];
-      body.tool_policy = {
-        denied: Object.entries(form.tools).filter(([, t]) => t.denied).map(([name]) => name),
-        approval_required: Object.entries(form.tools).filter(([, t]) => t.requires_approval).map(([name]) => name),
-      };
-      // A capsule with MCP tools keeps its tool list: their secrets are write-only and cannot be sent back.
-      if (mcpTools.length > 0) delete body.tools;
-    }
+    const body = capsuleBody(form, initial, learningConfig, capsule !== undefined);
     setSaving(true);
     setErrors({});
     try {
@@ -166,11 +69,9 @@ function EditorForm({ capsule, catalogue, onSaved }: { capsule: Capsule | undefi
       setSaved(capsule ? 'Saved.' : 'Capsule created.');
       onSaved(result);
     } catch (err) {
-      if (err instanceof ApiError && err.status === 400) {
-        const details = Array.isArray(err.details) ? (err.details as { path?: string[]; message: string }[]) : [];
-        const byField: Record<string, string[]> = {};
-        const items = details.length > 0 ? details.map((d) => ({ field: fieldOf(d.path, d.message), message: d.path?.length ? `${d.path.join('.')}: ${d.message}` : d.message })) : [{ field: fieldOf(undefined, err.message), message: err.message }];
-        for (const item of items) (byField[item.field] ??= []).push(item.message);
+      // 400: a field fails its schema; 422: fields that do not fit together (e.g. minimum above maximum).
+      if (err instanceof ApiError && (err.status === 400 || err.status === 422)) {
+        const byField = errorsByField(err);
         setErrors(byField);
         const first = Object.keys(byField)[0];
         if (first && first !== 'form') document.getElementById(`field-${first}`)?.focus();
@@ -262,47 +163,8 @@ function EditorForm({ capsule, catalogue, onSaved }: { capsule: Capsule | undefi
         <legend>Tools and policy</legend>
         <p class="help">Built-in tools of this server. A denied tool is refused by the policy; an approval-required tool runs only once approved.</p>
         {fieldError('tools')}
-        <div class="tools">
-          {catalogue.tools.map((tool) => {
-            const choice = form.tools[tool.name]!;
-            return (
-              <div class="tool" key={tool.name}>
-                <label class="check">
-                  <input type="checkbox" checked={choice.enabled} onChange={(e) => setTool(tool.name, { enabled: (e.target as HTMLInputElement).checked })} aria-describedby={`tool-${tool.name}-help`} /> <strong>{tool.name}</strong>
-                </label>
-                <p class="help" id={`tool-${tool.name}-help`}>
-                  {tool.description}
-                </p>
-                {choice.enabled ? (
-                  <div class="row">
-                    <label class="check">
-                      <input type="checkbox" checked={choice.requires_approval} onChange={(e) => setTool(tool.name, { requires_approval: (e.target as HTMLInputElement).checked })} /> needs approval
-                    </label>
-                    <label class="check">
-                      <input type="checkbox" checked={choice.denied} onChange={(e) => setTool(tool.name, { denied: (e.target as HTMLInputElement).checked })} /> denied by policy
-                    </label>
-                    <div>
-                      <label for={`timeout-${tool.name}`}>Timeout (ms)</label>
-                      <input id={`timeout-${tool.name}`} type="number" min={1} max={600000} value={choice.timeout_ms} onInput={(e) => setTool(tool.name, { timeout_ms: (e.target as HTMLInputElement).value })} />
-                    </div>
-                    {tool.name === 'http_fetch' ? (
-                      <div>
-                        <label for="allowed-hosts">Allowed hosts (comma-separated)</label>
-                        <input id="allowed-hosts" value={choice.allowed_hosts} onInput={(e) => setTool(tool.name, { allowed_hosts: (e.target as HTMLInputElement).value })} />
-                      </div>
-                    ) : null}
-                  </div>
-                ) : null}
-              </div>
-            );
-          })}
-          {mcpTools.map((tool) => (
-            <div class="tool" key={tool.name}>
-              <strong>{tool.name}</strong> <span class="badge">MCP</span>
-              <p class="help">An MCP tool: while the capsule has one, its tool list is edited through the API (secrets are write-only); the policy can still be changed here.</p>
-            </div>
-          ))}
-        </div>
+        <BuiltinToolsField tools={catalogue.tools} choices={form.tools} onChange={(tools) => set('tools', tools)} />
+        <McpToolsField servers={catalogue.mcp_servers ?? []} choices={form.mcp} onChange={(mcp) => set('mcp', mcp)} />
       </fieldset>
 
       <fieldset>

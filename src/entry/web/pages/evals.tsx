@@ -15,14 +15,79 @@ interface EvalConfigRun {
   p95_ms?: number;
 }
 
+/** One item under one configuration (`GET /v1/evals/:id` `results`). */
+interface EvalItemResult {
+  configuration: string;
+  item: number;
+  input: string;
+  expected: string;
+  answer: string;
+  correct: boolean;
+  iterations: number;
+  exit_reason: string;
+  turn_id: string | null;
+  latency_ms: number;
+}
+
 interface EvalRun {
   id: string;
   eval?: string;
   name?: string;
   dataset?: string;
   status?: string;
+  done?: number;
+  total?: number;
   created_at?: string;
   runs?: EvalConfigRun[];
+  results?: EvalItemResult[];
+}
+
+function Results({ results }: { results: EvalItemResult[] }) {
+  const [wrongOnly, setWrongOnly] = useState(false);
+  const shown = wrongOnly ? results.filter((r) => !r.correct) : results;
+  return (
+    <details class="eval-results">
+      <summary>Per-item results ({results.length})</summary>
+      <label class="small">
+        <input type="checkbox" checked={wrongOnly} onChange={(e) => setWrongOnly((e.currentTarget as HTMLInputElement).checked)} /> only wrong answers
+      </label>
+      <div class="table-wrap">
+        <table>
+          <caption class="sr-only">Per-item results</caption>
+          <thead>
+            <tr>
+              <th scope="col">#</th>
+              <th scope="col">Configuration</th>
+              <th scope="col">Question</th>
+              <th scope="col">Expected</th>
+              <th scope="col">Answer</th>
+              <th scope="col">Right</th>
+              <th scope="col">Iterations</th>
+              <th scope="col">Exit</th>
+              <th scope="col">Time</th>
+            </tr>
+          </thead>
+          <tbody>
+            {shown.map((r) => (
+              <tr key={`${r.configuration}-${r.item}`} data-testid="eval-result">
+                <td>{r.item + 1}</td>
+                <td>{r.configuration}</td>
+                <td>{r.input}</td>
+                <td>
+                  <code>{r.expected}</code>
+                </td>
+                <td>{r.turn_id ? <a href={`/trace/${r.turn_id}`}>{r.answer || '(empty)'}</a> : r.answer}</td>
+                <td>{r.correct ? '✓ yes' : '✗ no'}</td>
+                <td>{r.iterations}</td>
+                <td>{r.exit_reason}</td>
+                <td>{milliseconds(r.latency_ms)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </details>
+  );
 }
 
 const runsOf = (body: unknown): EvalRun[] => {
@@ -71,6 +136,12 @@ export function Evals() {
                   <li class="card" key={run.id}>
                     <h2>
                       {run.eval ?? run.name ?? run.dataset ?? `Eval ${shortId(run.id)}`} <span class="muted small">{time(run.created_at)}</span> {run.status ? <span class="badge">{run.status}</span> : null}
+                      {run.status === 'running' && run.total ? (
+                        <span class="muted small">
+                          {' '}
+                          {run.done ?? 0}/{run.total} done
+                        </span>
+                      ) : null}
                     </h2>
                     {configs.length > 0 ? (
                       <div class="grid-2">
@@ -114,6 +185,9 @@ export function Evals() {
                           </tbody>
                         </table>
                       </div>
+                    ) : null}
+                    {open === run.id && detail.data?.results ? (
+                      <Results results={detail.data.results} />
                     ) : (
                       <button type="button" class="secondary" onClick={() => setOpen(run.id)}>
                         Show results

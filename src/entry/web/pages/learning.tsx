@@ -1,21 +1,12 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { useRoute } from 'preact-iso';
-import { api, neuromodulatorNames, weightNames, weightSymbols, type Capsule, type LearningEntry, type LearningPage, type Vector } from '../api';
+import { api, neuromodulatorNames, weightNames, weightSymbols, type Capsule, type LearningPage } from '../api';
 import { Chart, seriesColor, type ChartMarker, type ChartSeries } from '../ui/chart';
 import { Confirm } from '../ui/confirm';
-import { fixed, shortId, time } from '../ui/format';
+import { fixed, shortId } from '../ui/format';
 import { useApi, useTitle } from '../ui/hooks';
 import { ErrorNote, Loadable } from '../ui/status';
-
-/** One point of the curves: the learned state at that moment. */
-interface Point {
-  /** Index of the history row that produced it, or -1 for the state before the first row. */
-  entry: number;
-  seq: number;
-  weights: Vector;
-  neuromodulators: Vector;
-  label: string;
-}
+import { HistoryTable, kindOf, StateTable, type Point } from './learning-tables';
 
 export function Learning() {
   const { params } = useRoute();
@@ -56,7 +47,6 @@ async function loadAll(capsuleId: string): Promise<LearningPage> {
 }
 
 const markerColors: Record<string, string> = { rollback: '#f76b15', reset: '#e5484d', feedback: '#d6409f' };
-const kindOf = (entry: LearningEntry) => (entry.source === 'feedback' ? 'feedback' : entry.kind);
 
 function CapsuleLearning({ capsuleId }: { capsuleId: string }) {
   const capsule = useApi<Capsule>(`/v1/capsules/${capsuleId}`);
@@ -202,74 +192,5 @@ function CapsuleLearning({ capsuleId }: { capsuleId: string }) {
         )}
       </Confirm>
     </section>
-  );
-}
-
-function StateTable({ title, names, values, symbols = false, testId }: { title: string; names: readonly string[]; values: Vector; symbols?: boolean; testId: string }) {
-  return (
-    <table class="state" data-testid={testId}>
-      <caption>{title}</caption>
-      <tbody>
-        {names.map((n) => (
-          <tr key={n}>
-            <th scope="row">{symbols ? `${weightSymbols[n]} ${n}` : n}</th>
-            <td data-name={n}>{fixed(values[n], 4)}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
-  );
-}
-
-function HistoryTable({ points, history, onRestore }: { points: Point[]; history: LearningEntry[]; onRestore: (index: number) => void }) {
-  const rows = points.map((p, index) => ({ p, index })).reverse().slice(0, 200);
-  return (
-    <div class="table-wrap">
-      <table>
-        <caption class="sr-only">Learning history, newest first</caption>
-        <thead>
-          <tr>
-            <th scope="col">Point</th>
-            <th scope="col">Kind</th>
-            <th scope="col">Turn</th>
-            <th scope="col">Reward</th>
-            <th scope="col">Advantage</th>
-            <th scope="col">α</th>
-            <th scope="col">λ</th>
-            <th scope="col">When</th>
-            <th scope="col">
-              <span class="sr-only">Actions</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map(({ p, index }) => {
-            const entry = p.entry >= 0 ? history[p.entry] : undefined;
-            const current = index === points.length - 1;
-            return (
-              <tr key={p.seq}>
-                <th scope="row">{entry ? `#${entry.seq}` : 'start'}</th>
-                <td>{entry ? kindOf(entry) : 'before learning'}</td>
-                <td>{entry?.turn_id ? <a href={`/trace/${entry.turn_id}`}>{shortId(entry.turn_id)}</a> : '—'}</td>
-                <td>{fixed(entry?.reward ?? null)}</td>
-                <td>{fixed(entry?.advantage ?? null)}</td>
-                <td>{fixed(p.weights.alpha)}</td>
-                <td>{fixed(p.weights.lambda)}</td>
-                <td>{entry ? time(entry.created_at) : '—'}</td>
-                <td>
-                  {current ? (
-                    <span class="muted small">current</span>
-                  ) : (
-                    <button type="button" class="secondary small" onClick={() => onRestore(index)} aria-label={`Roll back here: ${p.label}`}>
-                      Roll back here
-                    </button>
-                  )}
-                </td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
-    </div>
   );
 }
