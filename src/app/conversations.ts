@@ -53,7 +53,15 @@ export async function loadConversation(
   id: string,
   { forSend = false } = {},
 ): Promise<Result<{ conversation: ConversationRecord; role: ParticipantRole }, Failure>> {
-  const found = await repositories.conversations.findWithRole(caller.tenantId, caller.userId, id);
+  return conversationAccess(await repositories.conversations.findWithRole(caller.tenantId, caller.userId, id), id, { forSend });
+}
+
+/** {@link loadConversation}'s decision on a conversation read with the caller's role in it (undefined: not the tenant's). */
+export function conversationAccess(
+  found: { conversation: ConversationRecord; role: ParticipantRole | null } | undefined,
+  id: string,
+  { forSend = false } = {},
+): Result<{ conversation: ConversationRecord; role: ParticipantRole }, Failure> {
   if (!found || !found.role) return refuse('CONVERSATION_NOT_FOUND', `conversation ${id} not found`);
   if (forSend && found.role === 'observer') return refuse('FORBIDDEN', 'observers cannot send messages in this conversation');
   return ok({ conversation: found.conversation, role: found.role });

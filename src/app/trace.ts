@@ -2,10 +2,15 @@ import type { StoredIteration } from '../ports/store.js';
 import type { Failure } from '../shared/errors.js';
 import { ok, refuse, type Result } from '../shared/result.js';
 import type { Caller, StoreContext } from './context.js';
-import { messageView } from './conversations.js';
+import { loadConversation, messageView } from './conversations.js';
 import { decodeCursor, pageOf } from './keyset-cursor.js';
 
-export function iterationView(iteration: StoredIteration) {
+/**
+ * An iteration as the API shows it. `memories`: those of the turn (stored with its first iteration
+ * only, see IterationMetadata) when the iteration's own metadata has none.
+ */
+export function iterationView(iteration: StoredIteration, memories?: unknown) {
+  const metadata = iteration.metadata as Record<string, unknown>;
   return {
     id: iteration.id,
     turn_id: iteration.turnId,
@@ -27,19 +32,24 @@ export function iterationView(iteration: StoredIteration) {
     completion_tokens: iteration.completionTokens,
     convergence_score: iteration.convergenceScore,
     exit_reason: iteration.exitReason,
-    metadata: iteration.metadata,
+    metadata: metadata.memories === undefined && memories !== undefined ? { ...metadata, memories } : metadata,
     started_at: iteration.startedAt.toISOString(),
     completed_at: iteration.completedAt.toISOString(),
     created_at: iteration.createdAt.toISOString(),
   };
 }
 
-/** `GET /v1/trace/:turn_id` — every iteration of a turn of the caller's tenant; else TURN_NOT_FOUND. */
+/**
+ * `GET /v1/trace/:turn_id` — every iteration of a turn of a conversation the caller takes part in
+ * (any role, SPEC §13.1); another tenant's turn or a conversation the caller is not in is TURN_NOT_FOUND.
+ */
 export async function getTurnTrace({ store }: Pick<StoreContext, 'store'>, { caller, turnId, includeMessages }: { caller: Caller; turnId: string; includeMessages: boolean }) {
   const turn = await store.turns.findInTenant(caller.tenantId, turnId);
-  if (!turn) return refuse('TURN_NOT_FOUND', `turn ${turnId} not found`);
+  if (!turn || !(await loadConversation(store, caller, turn.conversationId)).ok) return refuse('TURN_NOT_FOUND', `turn ${turnId} not found`);
   const iterations = await store.iterations.listByTurn(turnId);
   const messages = includeMessages ? (await store.messages.listByTurn(turnId)).map(messageView) : undefined;
+  // The turn's memories, stored with its first iteration (see IterationMetadata).
+  const memories = (iterations[0]?.metadata as { memories?: unknown } | undefined)?.memories;
   return ok({
     turn_id: turn.id,
     conversation_id: turn.conversationId,
@@ -55,7 +65,7 @@ export async function getTurnTrace({ store }: Pick<StoreContext, 'store'>, { cal
     started_at: turn.startedAt.toISOString(),
     completed_at: turn.completedAt?.toISOString() ?? null,
     ...(turn.error ? { error: turn.error } : {}),
-    iterations: iterations.map(iterationView),
+    iterations: iterations.map((iteration) => iterationView(iteration, memories)),
     ...(messages ? { messages } : {}),
   });
 }
@@ -67,12 +77,13 @@ interface ConversationTrace {
   next_cursor: string | null;
 }
 
-/** `GET /v1/trace/conversation/:id` — turns newest first with a stable keyset cursor. */
+/** `GET /v1/trace/conversation/:id` — turns newest first with a stable keyset cursor; participants only (else CONVERSATION_NOT_FOUND). */
 export async function getConversationTrace(
   { store }: Pick<StoreContext, 'store'>,
   { caller, conversationId, limit, cursor }: { caller: Caller; conversationId: string; limit: number; cursor?: string },
 ): Promise<Result<ConversationTrace, Failure>> {
-  if (!(await store.conversations.find(caller.tenantId, conversationId))) return refuse('CONVERSATION_NOT_FOUND', `conversation ${conversationId} not found`);
+  const found = await loadConversation(store, caller, conversationId);
+  if (!found.ok) return found;
   const after = cursor ? decodeCursor(cursor) : undefined;
   if (after && !after.ok) return after;
   const total = await store.turns.countByConversation(conversationId);
@@ -93,9 +104,14 @@ export async function getConversationTrace(
   });
 }
 
-/** `GET /v1/events?after=&limit=` — the caller's tenant's event log in `seq` order (works without Kafka). */
+/**
+ * `GET /v1/events?after=&limit=` — the caller's tenant's event log in `seq` order (works without Kafka).
+ * An admin key reads every event of the tenant; any other key the events of the conversations its
+ * user takes part in, and the events tied to no conversation (`capsule.*`, `learning.*` of rollback
+ * and reset: about capsules, which every key of the tenant may read anyway) — SPEC §13.1.
+ */
 export async function listEvents({ store }: Pick<StoreContext, 'store'>, { caller, after, limit }: { caller: Caller; after: number; limit: number }) {
-  const rows = await store.events.listForTenant(caller.tenantId, { after, limit });
+  const rows = await store.events.listForTenant(caller.tenantId, { after, limit, ...(caller.admin ? {} : { readableBy: caller.userId }) });
   const last = rows[rows.length - 1];
   return {
     events: rows.map((r) => ({ seq: r.seq, delivery: { status: r.status, attempts: r.attempts, published_at: r.publishedAt?.toISOString() ?? null }, ...r.payload })),

@@ -124,7 +124,7 @@ describe.each(drivers())('HTTP API on %s', (driver) => {
       ['POST', '/v1/capsules', { key, body: { name: 5, system_prompt: 'x' } }, 400],
       ['POST', '/v1/capsules', { key, body: { name: 'x', system_prompt: 'x', rlm_max_iterations: 50 } }, 400],
       ['POST', '/v1/capsules', { key, body: { name: 'x', system_prompt: 'x', tools: [{ name: 'nope' }] } }, 400],
-      ['POST', '/v1/capsules', { key, body: { name: 'x', system_prompt: 'x', rlm_min_iterations: 5, rlm_max_iterations: 2 } }, 400],
+      ['POST', '/v1/capsules', { key, body: { name: 'x', system_prompt: 'x', rlm_min_iterations: 5, rlm_max_iterations: 2 } }, 422],
       ['POST', '/v1/capsules', { key, body: { name: 'x', system_prompt: 'x'.repeat(1_100_000) } }, 413],
       ['POST', '/v1/conversations', { key, body: { capsule_id: '00000000-0000-4000-8000-000000000000' } }, 404],
       ['POST', `/v1/conversations/${conversationId}/messages`, { key, body: { content: '' } }, 400],
@@ -189,6 +189,12 @@ describe.each(drivers())('HTTP API on %s', (driver) => {
     const memories = trace.iterations[0]!.metadata.memories;
     expect(memories.map((m) => m.key)).toContain(`turn:${first.turn_id}`);
     expect(memories.find((m) => m.key === `turn:${first.turn_id}`)!.content).toContain('teal');
+    // Every iteration shows the turn's memories, though only the first one stores them (src/app/trace.test.ts).
+    for (const iteration of trace.iterations) expect(iteration.metadata.memories).toEqual(memories);
+    const rows = await t.soma.database.query<{ iteration_number: number; stored: boolean }>(
+      sql`select iteration_number, metadata ? 'memories' as stored from rlm_iterations where turn_id = ${second.turn_id} order by iteration_number`,
+    );
+    expect(rows.map((row) => row.stored)).toEqual(rows.map((row) => row.iteration_number === 0));
   });
 
   it('serves ops endpoints and OpenAPI 3.1', async () => {

@@ -20,8 +20,9 @@ const script = {
 
 /** The scripted model, recording the messages of every call (what the model saw). */
 function spyModels(prompts: ChatMessage[][]) {
-  return (config: { modelsDir?: string }): ModelFactory => {
-    const real = createModelFactory({ ...(config.modelsDir ? { modelsDir: config.modelsDir } : {}) });
+  return (config: { modelsDir?: string; model: string }): ModelFactory => {
+    // The operator's default model (the test's scripted file) is trusted, as in the composition root.
+    const real = createModelFactory({ ...(config.modelsDir ? { modelsDir: config.modelsDir } : {}), operatorModels: [config.model] });
     return {
       describe: (spec) => real.describe(spec),
       get: (spec) => {
@@ -105,6 +106,55 @@ describe.each(drivers())('approvals: a call that needs a person pauses the turn 
     const replay = (await (await t.request('POST', `/v1/turns/${paused.turn_id}/replay`, { key, body: {} })).json()) as { identical: boolean; differences: unknown[] };
     expect(replay.differences).toEqual([]);
     expect(replay.identical).toBe(true);
+  });
+
+  it.each([
+    ['blocking JSON', {}],
+    ['Prefer: respond-async', { prefer: 'respond-async' }],
+  ])('over JSON (%s): the pause is read and approved with JSON calls only; the tool runs once and the turn completes', async (_mode, headers) => {
+    const response = await t.request('POST', `/v1/conversations/${await conversation()}/messages`, { key, body: { content: 'What is 6*7?' }, headers });
+    expect(response.status).toBe(202);
+    const { turn_id: turnId } = (await response.json()) as { turn_id: string };
+    await waitFor(async () => (await status(turnId)).status === 'awaiting_approval');
+    const paused = await status(turnId);
+    expect(paused.pending_approvals).toHaveLength(1);
+    const callId = paused.pending_approvals[0]!.call_id;
+    const before = prompts.length;
+    const decided = await decide(turnId, { call_id: callId, approved: true });
+    expect(decided.status).toBe(202);
+    expect(await decided.json()).toMatchObject({ turn_id: turnId, approval: { call_id: callId, status: 'approved' } });
+    await waitFor(async () => (await status(turnId)).status === 'completed');
+    const done = await status(turnId);
+    expect(done).toMatchObject({ exit_reason: 'llm_completed', pending_approvals: [], answer: { content: 'Six times seven is 42.', partial: false } });
+    // The model saw the tool's result, the calculator ran once, on the approval.
+    expect(JSON.stringify(prompts.slice(before))).toContain('42');
+    const approvals = await t.database.query<{ status: string; outcome: { ok: boolean; result: unknown } }>(sql`select status, outcome from approvals where turn_id = ${turnId}`);
+    expect(approvals).toMatchObject([{ status: 'approved', outcome: { ok: true, result: { result: 42 } } }]);
+    expect(await outboxTypes(turnId)).toEqual(['chat.turn_started', 'chat.iteration_completed', 'chat.approval_requested', 'chat.approval_decided', 'chat.iteration_completed', 'chat.turn_complete']);
+    const trace = (await (await t.request('GET', `/v1/trace/${turnId}`, { key })).json()) as { iterations: unknown[] };
+    expect(trace.iterations).toHaveLength(2);
+  });
+
+  it('over SSE: a denial streams as a failed tool.result on the followed stream, and the model sees it as a tool error', async () => {
+    const first = await sse(await conversation());
+    const turnId = String(first[0]!.data.turn_id);
+    const call = pausedCall(first);
+    expect(first.at(-1)!.event).toBe('iteration.completed');
+    const before = prompts.length;
+    expect((await decide(turnId, { call_id: call.call_id, approved: false, reason: 'not today' })).status).toBe(202);
+    const rest = await follow(turnId, first.at(-1)!.id!);
+    const result = rest.find((e) => e.event === 'tool.result')!;
+    expect(result.data).toMatchObject({ iteration: 0, call_id: call.call_id, ok: false });
+    expect(String(result.data.error)).toContain('not today');
+    expect(rest.map((e) => e.event)).not.toContain('error');
+    expect(rest.at(-1)).toMatchObject({ event: 'turn.completed', data: { exit_reason: 'llm_completed', iterations: 2 } });
+    expect([...first, ...rest].map((e) => e.id)).toEqual([...first, ...rest].map((_, i) => i + 1));
+    const seen = JSON.stringify(prompts.slice(before));
+    expect(seen).toContain('not today');
+    expect(seen).toContain('denied');
+    const [approval] = await t.database.query<{ status: string; outcome: { ok: boolean } }>(sql`select status, outcome from approvals where turn_id = ${turnId}`);
+    expect(approval).toMatchObject({ status: 'denied', outcome: { ok: false } });
+    expect(await outboxTypes(turnId)).toEqual(['chat.turn_started', 'chat.iteration_completed', 'chat.approval_requested', 'chat.approval_decided', 'chat.iteration_completed', 'chat.turn_complete']);
   });
 
   it('refuses an unknown call, a second decision, and decisions by non-participants or other tenants', async () => {

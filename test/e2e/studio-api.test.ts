@@ -60,6 +60,8 @@ describe.each(drivers())('Studio APIs: catalogue, conversation list and replay (
       expect(body.models.providers.map((p: Json) => p.prefix)).toEqual(['openai', 'anthropic', 'openai-compatible', 'local', 'scripted']);
       expect(body.models.providers.find((p: Json) => p.prefix === 'openai').available).toBe(false);
       expect(body.models.providers.find((p: Json) => p.prefix === 'openai').reason).toContain('OPENAI_API_KEY');
+      // No SOMA_MCP_SERVERS on this server: a capsule can name no MCP server.
+      expect(body.mcp_servers).toEqual([]);
     });
 
     it('names the default model without revealing the operator\u2019s file path', async () => {
@@ -129,7 +131,8 @@ describe.each(drivers())('Studio APIs: catalogue, conversation list and replay (
 
     it('changes the learning with a learning constant', async () => {
       const exact = (await call('POST', `/v1/turns/${turnId}/replay`, { key })).body;
-      const { status, body } = await call('POST', `/v1/turns/${turnId}/replay`, { key, body: { with: { lr_base: 0.5, learn_threshold: 0 } } });
+      // The default perturbation rule moves no weight on one turn without evidence; SPEC §5's gain rule moves them at once.
+      const { status, body } = await call('POST', `/v1/turns/${turnId}/replay`, { key, body: { with: { update_rule: 'gain', lr_base: 0.5, learn_threshold: 0 } } });
       expect(status).toBe(200);
       expect(body.counterfactual).toBe(true);
       expect(body.replayed.final_weights).not.toEqual(exact.replayed.final_weights);

@@ -1,27 +1,44 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Script } from '../../src/adapters/model/scripted/index.js';
 import { drivers } from '../support/databases.js';
 import { readEvents, startTestSoma, type TestSoma } from '../support/soma.js';
 
-/** A model whose output holds characters PostgreSQL cannot store: NUL and an unpaired surrogate. */
-const script = {
+/**
+ * A model whose output holds characters PostgreSQL cannot store (NUL and an unpaired surrogate), and
+ * a turn whose http_fetch reads a local service that answers with them.
+ */
+const script = (fetchUrl: string): Script => ({
   turns: [
     { match: 'nul', iterations: [{ text: 'Before\u0000after, and a lone \uD800 half.', logprobs: [-0.01], final: true }] },
+    { match: 'fetch', iterations: [{ text: 'Fetching.', tool_calls: [{ name: 'http_fetch', args: { url: fetchUrl } }], logprobs: [-0.3] }, { text: 'The service said hello.', logprobs: [-0.01], final: true }] },
     { iterations: [{ text: 'Fine.', logprobs: [-0.01], final: true }] },
   ],
-};
+});
+/** What the local service answers: valid UTF-8 with a NUL, which PostgreSQL cannot store. */
+const SERVICE_BODY = 'hello\u0000world';
 
 describe.each(drivers())('characters PostgreSQL cannot store (%s)', (driver) => {
   let t: TestSoma;
   let key: string;
   let conversationId: string;
+  let web: Server;
   beforeAll(async () => {
-    t = await startTestSoma({ driver, script });
+    web = createServer((_request, response) => response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end(SERVICE_BODY));
+    await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
+    const { port } = web.address() as AddressInfo;
+    t = await startTestSoma({ driver, script: script(`http://127.0.0.1:${port}/`), env: { SOMA_EGRESS_ALLOW: '127.0.0.1' } });
     key = (await t.tenant()).api_key;
-    const capsule = (await (await t.request('POST', '/v1/capsules', { key, body: { name: 'n', system_prompt: 's' } })).json()) as { id: string };
+    const capsule = (await (await t.request('POST', '/v1/capsules', { key, body: { name: 'n', system_prompt: 's', tools: [{ name: 'http_fetch', config: { allowed_hosts: ['127.0.0.1'] } }] } })).json()) as { id: string };
     conversationId = ((await (await t.request('POST', '/v1/conversations', { key, body: { capsule_id: capsule.id } })).json()) as { id: string }).id;
   });
-  afterAll(async () => t?.close());
+  afterAll(async () => {
+    await t?.close();
+    web?.closeAllConnections();
+    await new Promise((resolve) => web?.close(resolve));
+  });
 
   it('a NUL in the model output: the turn completes, the characters replaced and counted on the iteration', async () => {
     const events = await readEvents(await t.request('POST', `/v1/conversations/${conversationId}/messages`, { key, body: { content: 'say nul' }, headers: { accept: 'text/event-stream' } }));
@@ -36,6 +53,28 @@ describe.each(drivers())('characters PostgreSQL cannot store (%s)', (driver) => 
     const deltas = events.filter((e) => e.event === 'iteration.delta').map((e) => e.data.text).join('');
     expect(deltas).toBe('Before\uFFFDafter, and a lone \uFFFD half.');
     const replay = (await (await t.request('POST', `/v1/turns/${completed.data.turn_id}/replay`, { key, body: {} })).json()) as { identical: boolean };
+    expect(replay.identical).toBe(true);
+  });
+
+  it('a NUL in a tool result (http_fetch of a local service): the turn completes, the stored result has the replacement, counted on the iteration', async () => {
+    const events = await readEvents(await t.request('POST', `/v1/conversations/${conversationId}/messages`, { key, body: { content: 'please fetch it' }, headers: { accept: 'text/event-stream' } }));
+    const completed = events.at(-1)!;
+    expect(completed.event).toBe('turn.completed');
+    expect(completed.data).toMatchObject({ content: 'The service said hello.', exit_reason: 'llm_completed', tools_used: ['http_fetch'] });
+    expect(events.map((e) => e.event)).not.toContain('error');
+    // The streamed result is the stored one.
+    expect(events.find((e) => e.event === 'tool.result')!.data).toMatchObject({ ok: true, result: { status: 200, body: 'hello\uFFFDworld' } });
+    const turnId = String(completed.data.turn_id);
+    const trace = (await (await t.request('GET', `/v1/trace/${turnId}`, { key })).json()) as { status: string; iterations: { metadata: { text_replaced?: { model: number; tools: number } }; tool_results: { name: string; ok: boolean; result: { body: string } }[] }[] };
+    expect(trace.status).toBe('completed');
+    expect(trace.iterations[0]!.tool_results).toMatchObject([{ name: 'http_fetch', ok: true, result: { body: 'hello\uFFFDworld' } }]);
+    expect(trace.iterations[0]!.metadata.text_replaced).toEqual({ model: 0, tools: 1 });
+    expect(trace.iterations[1]!.metadata.text_replaced).toBeUndefined();
+    // What the database holds, read directly: no NUL anywhere in the row.
+    const [row] = await t.database.query<{ tool_results: string }>(sql`select tool_results::text as tool_results from rlm_iterations where turn_id = ${turnId} and iteration_number = 0`);
+    expect(row!.tool_results).toContain('hello\uFFFDworld');
+    const replay = (await (await t.request('POST', `/v1/turns/${turnId}/replay`, { key, body: {} })).json()) as { identical: boolean; differences: unknown[] };
+    expect(replay.differences).toEqual([]);
     expect(replay.identical).toBe(true);
   });
 

@@ -1,9 +1,10 @@
 import type { CapabilityRecord, CapsuleRecord, NewCapability } from '../../ports/store.js';
 import type { IdSource } from '../../ports/id-source.js';
 import type { CapabilityConfig } from '../../ports/tools.js';
+import { maskCapabilityConfig } from '../../shared/mask-secrets.js';
 import type { ToolInput } from './capsule-input.js';
 
-/** The API shape of a capsule. */
+/** The API shape of a capsule (also the payload of `capsule.*` events): capability secrets masked. */
 export function capsuleView(capsule: CapsuleRecord) {
   return {
     id: capsule.id,
@@ -35,7 +36,8 @@ function capabilityView(capability: CapabilityRecord) {
     name: capability.name,
     kind: capability.kind,
     description: capability.description,
-    config: capability.config,
+    // Write-only secrets (SPEC §13.1): headers, env and secret-named keys read as "***".
+    config: maskCapabilityConfig(capability.config),
     enabled: capability.enabled,
     timeout_ms: capability.timeoutMs,
     requires_approval: capability.requiresApproval,

@@ -1,25 +1,26 @@
 import { defaultLearnedState } from '../../core/learning/index.js';
+import { DEFAULT_CONVERGENCE_THRESHOLD } from '../../core/turn/index.js';
 import type { Failure } from '../../shared/errors.js';
 import { ok, type Result } from '../../shared/result.js';
-import type { Caller, StoreContext } from '../context.js';
+import type { AppContext, Caller, StoreContext } from '../context.js';
 import { recordEvent } from '../events.js';
 import type { CapsuleInput } from './capsule-input.js';
 import { capsuleView, newCapabilities, type CapsuleView } from './capsule-view.js';
-import { splitLearningConfig, validateLimits, validateTools } from './validate-capsule.js';
+import { splitLearningConfig, validateCapsuleInput, validateLimits } from './validate-capsule.js';
 
 /**
- * `POST /v1/capsules`: validates the whole body, then writes the capsule at the default learned state
+ * `POST /v1/capsules`: validates the whole body (models and MCP servers against the operator's rules), then writes the capsule at the default learned state
  * of its learning config, its capabilities and `capsule.created` in one transaction.
  */
 export async function createCapsule(
-  ctx: StoreContext & { builtinTools: readonly string[] },
+  ctx: StoreContext & Pick<AppContext, 'builtinTools' | 'admission' | 'logger'>,
   { caller, input }: { caller: Caller; input: CapsuleInput },
 ): Promise<Result<CapsuleView, Failure>> {
   const split = splitLearningConfig(input.learning_config);
   if (!split.ok) return split;
   const tools = input.tools ?? [];
-  const toolsValid = validateTools(tools, ctx.builtinTools);
-  if (!toolsValid.ok) return toolsValid;
+  const admitted = validateCapsuleInput(input, ctx);
+  if (!admitted.ok) return admitted;
   const limitsValid = validateLimits(input.rlm_min_iterations ?? 1, input.rlm_max_iterations ?? 10);
   if (!limitsValid.ok) return limitsValid;
   const state = defaultLearnedState({ config: split.value.learning });
@@ -36,7 +37,7 @@ export async function createCapsule(
         rlmEnabled: input.rlm_enabled ?? true,
         rlmMaxIterations: input.rlm_max_iterations ?? 10,
         rlmMinIterations: input.rlm_min_iterations ?? 1,
-        rlmConvergenceThreshold: input.rlm_convergence_threshold ?? 0.9,
+        rlmConvergenceThreshold: input.rlm_convergence_threshold ?? DEFAULT_CONVERGENCE_THRESHOLD,
         learningConfig: input.learning_config ?? {},
         toolRegistry: tools.map((t) => t.name),
         toolPolicy: input.tool_policy ?? {},
@@ -51,5 +52,6 @@ export async function createCapsule(
     await recordEvent(tx, ctx, { eventType: 'capsule.created', tenantId: caller.tenantId, capsuleId: id, subject: `${id}:1`, payload: { capsule: created } });
     return created;
   });
+  ctx.logger.info({ tenant_id: caller.tenantId, user_id: caller.userId, capsule_id: id, version: 1, tools: view.tools.map((t) => `${t.kind}:${t.name}`) }, 'capsule created');
   return ok(view);
 }

@@ -6,7 +6,11 @@ import { capsuleView, type CapsuleView } from './capsule-view.js';
 
 /** A capsule of the caller's tenant; another tenant's capsule is CAPSULE_NOT_FOUND. */
 export async function loadCapsule(repositories: Pick<Repositories, 'capsules'>, caller: Pick<Caller, 'tenantId'>, id: string): Promise<Result<CapsuleRecord, Failure>> {
-  const capsule = await repositories.capsules.find(caller.tenantId, id);
+  return capsuleFound(await repositories.capsules.find(caller.tenantId, id), id);
+}
+
+/** {@link loadCapsule}'s decision on a capsule read for the tenant (undefined: none, or another tenant's). */
+export function capsuleFound(capsule: CapsuleRecord | undefined, id: string): Result<CapsuleRecord, Failure> {
   return capsule ? ok(capsule) : refuse('CAPSULE_NOT_FOUND', `capsule ${id} not found`);
 }
 

@@ -10,7 +10,9 @@ import { adminRoutes } from './routes/admin.js';
 import { brainRoutes } from './routes/brain.js';
 import { capsuleRoutes } from './routes/capsules.js';
 import { conversationRoutes } from './routes/conversations.js';
+import { evalRoutes } from './routes/evals.js';
 import { eventRoutes } from './routes/events.js';
+import { feedbackRoutes } from './routes/feedback.js';
 import { learningRoutes } from './routes/learning.js';
 import { messageRoutes } from './routes/messages.js';
 import { mountDocs, mountOps, type Readiness } from './routes/ops.js';
@@ -21,6 +23,8 @@ import { approvalRoutes } from './routes/approvals.js';
 import { turnRoutes } from './routes/turns.js';
 import { rejectUnstorableText } from './text-hygiene.js';
 import { mountStudio, type MountStudioOptions } from './studio.js';
+import { notFoundOrMethodNotAllowed } from './method-not-allowed.js';
+import { requestHygiene } from './request-hygiene.js';
 import type { Catalogue } from '../../app/catalogue.js';
 
 export interface HttpAppOptions {
@@ -44,14 +48,20 @@ export function createHttpApp({ ctx, adminToken, metricsRegistry, readiness = {}
   const app = new OpenAPIHono<Env>({ defaultHook: validationHook as never });
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer' });
   app.onError((err, c) => {
-    const { status, body } = toHttpError(err);
+    const { status, body, headers } = toHttpError(err);
     if (status === 503) c.header('retry-after', body.error.code === 'NOT_READY' ? '5' : '2');
     if (status >= 500 && status !== 503) ctx.logger.error({ err, path: c.req.path }, 'request failed');
     else if (status === 503) ctx.logger.warn({ code: body.error.code, path: c.req.path }, 'request refused: service unavailable');
-    return c.json(body, status);
+    return c.json(body, status, headers);
   });
-  app.notFound((c) => c.json(errorBody('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`), 404));
-  app.use('*', bodyLimit({ maxSize: maxBodyBytes, onError: (c) => c.json(errorBody('PAYLOAD_TOO_LARGE', `the request body exceeds ${maxBodyBytes} bytes`), 413) }));
+  app.notFound(notFoundOrMethodNotAllowed(app));
+  // The rest of a refused body is never read, so the connection cannot carry another request:
+  // `Connection: close` ends it after the 413 and a keep-alive client opens a new one.
+  app.use(
+    '*',
+    bodyLimit({ maxSize: maxBodyBytes, onError: (c) => c.json(errorBody('PAYLOAD_TOO_LARGE', `the request body exceeds ${maxBodyBytes} bytes`), 413, { connection: 'close' }) }),
+  );
+  app.use('*', requestHygiene());
 
   mountOps(app, { readiness, health: () => ctx.health.snapshot(), draining: () => ctx.live.draining, ...(metricsRegistry ? { metricsRegistry } : {}) });
   mountDocs(app);
@@ -61,7 +71,7 @@ export function createHttpApp({ ctx, adminToken, metricsRegistry, readiness = {}
   app.use('/v1/*', async (c, next) => (c.req.path.startsWith('/v1/admin/') ? next() : byApiKey(c, next)));
   app.use('/v1/*', rejectUnstorableText());
 
-  for (const resource of [adminRoutes(ctx), capsuleRoutes(ctx), conversationRoutes(ctx), messageRoutes(ctx), eventRoutes(ctx), traceRoutes(ctx), learningRoutes(ctx), replayRoutes(ctx), turnRoutes(ctx), approvalRoutes(ctx)]) app.route('/', resource);
+  for (const resource of [adminRoutes(ctx), capsuleRoutes(ctx), conversationRoutes(ctx), messageRoutes(ctx), eventRoutes(ctx), traceRoutes(ctx), learningRoutes(ctx), replayRoutes(ctx), turnRoutes(ctx), approvalRoutes(ctx), feedbackRoutes(ctx), evalRoutes(ctx)]) app.route('/', resource);
   if (catalogue) app.route('/', catalogueRoutes({ catalogue }));
   if (serveBrain) app.route('/', brainRoutes({ brain: ctx.brain }));
 

@@ -4,6 +4,7 @@ import { listApprovals } from '../../../app/turns/index.js';
 import { unwrap } from '../http-errors.js';
 import { errorResponses, json, routes, security } from '../openapi.js';
 import { Approval } from '../schemas.js';
+import { KeysetCursor } from '../schema-kit.js';
 
 /** `GET /v1/approvals`: tool calls waiting for (or decided by) a person, in the caller's conversations. */
 export function approvalRoutes(ctx: Pick<AppContext, 'store'>) {
@@ -19,7 +20,7 @@ export function approvalRoutes(ctx: Pick<AppContext, 'store'>) {
         query: z.object({
           status: z.enum(['pending', 'approved', 'denied', 'expired', 'all']).default('pending'),
           limit: z.coerce.number().int().min(1).max(200).default(50),
-          cursor: z.string().max(500).optional(),
+          cursor: KeysetCursor.optional(),
         }),
       },
       responses: { 200: json(z.object({ approvals: z.array(Approval), next_cursor: z.string().nullable() })), ...errorResponses() },

@@ -2,16 +2,25 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { createCapsule, getCapsule, listCapsules, patchCapsule } from '../../../app/capsules/index.js';
 import type { AppContext } from '../../../app/context.js';
 import { unwrap } from '../http-errors.js';
-import { errorResponses, json, jsonBody, routes, security } from '../openapi.js';
-import { Capsule, CapsuleCreate, CapsulePatch, IdParam } from '../schemas.js';
+import { errorResponses, json, jsonBody, routes, security, semanticErrors, writeErrors } from '../openapi.js';
+import { KeysetCursor } from '../schema-kit.js';
+import { Capsule, capsuleSchemas, IdParam } from '../schemas.js';
 
 const errors = errorResponses();
 
 /** `/v1/capsules`: create, list, read and patch the tenant's capsules. */
-export function capsuleRoutes(ctx: Pick<AppContext, 'store' | 'ids' | 'clock' | 'builtinTools'>) {
+export function capsuleRoutes(ctx: Pick<AppContext, 'store' | 'ids' | 'clock' | 'builtinTools' | 'admission' | 'logger'>) {
   const app = routes();
+  const { CapsuleCreate, CapsulePatch } = capsuleSchemas(ctx.builtinTools, ctx.admission?.mcpServers ?? []);
   app.openapi(
-    createRoute({ method: 'post', path: '/v1/capsules', tags: ['capsules'], security, request: { body: jsonBody(CapsuleCreate) }, responses: { 201: json(Capsule, 'Capsule created'), ...errors } }),
+    createRoute({
+      method: 'post',
+      path: '/v1/capsules',
+      tags: ['capsules'],
+      security,
+      request: { body: jsonBody(CapsuleCreate) },
+      responses: { 201: json(Capsule, 'Capsule created'), ...errors, ...writeErrors, ...semanticErrors },
+    }),
     async (c) => c.json(unwrap(await createCapsule(ctx, { caller: c.get('auth'), input: c.req.valid('json') })), 201),
   );
   app.openapi(
@@ -20,7 +29,7 @@ export function capsuleRoutes(ctx: Pick<AppContext, 'store' | 'ids' | 'clock' | 
       path: '/v1/capsules',
       tags: ['capsules'],
       security,
-      request: { query: z.object({ limit: z.coerce.number().int().min(1).max(200).default(50), cursor: z.string().optional() }) },
+      request: { query: z.object({ limit: z.coerce.number().int().min(1).max(200).default(50), cursor: KeysetCursor.optional() }) },
       responses: { 200: json(z.object({ capsules: z.array(Capsule), next_cursor: z.string().nullable() })), ...errors },
     }),
     async (c) => {
@@ -33,7 +42,14 @@ export function capsuleRoutes(ctx: Pick<AppContext, 'store' | 'ids' | 'clock' | 
     async (c) => c.json(unwrap(await getCapsule(ctx, { caller: c.get('auth'), id: c.req.valid('param').id })), 200),
   );
   app.openapi(
-    createRoute({ method: 'patch', path: '/v1/capsules/{id}', tags: ['capsules'], security, request: { params: IdParam, body: jsonBody(CapsulePatch) }, responses: { 200: json(Capsule), ...errors } }),
+    createRoute({
+      method: 'patch',
+      path: '/v1/capsules/{id}',
+      tags: ['capsules'],
+      security,
+      request: { params: IdParam, body: jsonBody(CapsulePatch) },
+      responses: { 200: json(Capsule), ...errors, ...writeErrors, ...semanticErrors },
+    }),
     async (c) => c.json(unwrap(await patchCapsule(ctx, { caller: c.get('auth'), id: c.req.valid('param').id, input: c.req.valid('json') })), 200),
   );
   return app;

@@ -6,6 +6,7 @@ import { ErrorResponse } from '../schemas.js';
 const CatalogueSchema = z
   .object({
     tools: z.array(z.object({ name: z.string(), kind: z.literal('builtin'), description: z.string(), input_schema: z.record(z.string(), z.unknown()) })),
+    mcp_servers: z.array(z.string()).openapi({ description: 'Names of the MCP servers of SOMA_MCP_SERVERS: what an MCP tool’s config.server may name' }),
     models: z.object({
       default: z.string(),
       choices: z.array(z.string()),
@@ -14,7 +15,7 @@ const CatalogueSchema = z
   })
   .openapi('Catalogue');
 
-/** `GET /v1/catalogue` — the operator's built-in tools (with argument schemas) and the models a capsule may choose. */
+/** `GET /v1/catalogue` — the operator's built-in tools (with argument schemas), MCP server names and the models a capsule may choose. */
 export function catalogueRoutes({ catalogue }: { catalogue: () => Catalogue }) {
   const app = routes();
   app.openapi(

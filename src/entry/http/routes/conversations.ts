@@ -2,7 +2,8 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { AppContext } from '../../../app/context.js';
 import { createConversation, getConversation, listConversations, listMessages } from '../../../app/conversations.js';
 import { unwrap } from '../http-errors.js';
-import { errorResponses, json, jsonBody, routes, security } from '../openapi.js';
+import { errorResponses, json, jsonBody, routes, security, writeErrors } from '../openapi.js';
+import { KeysetCursor } from '../schema-kit.js';
 import { Conversation, ConversationCreate, IdParam, Message } from '../schemas.js';
 
 const errors = errorResponses();
@@ -11,7 +12,7 @@ const errors = errorResponses();
 export function conversationRoutes(ctx: Pick<AppContext, 'store' | 'ids' | 'clock'>) {
   const app = routes();
   app.openapi(
-    createRoute({ method: 'post', path: '/v1/conversations', tags: ['conversations'], security, request: { body: jsonBody(ConversationCreate) }, responses: { 201: json(Conversation, 'Conversation created'), ...errors } }),
+    createRoute({ method: 'post', path: '/v1/conversations', tags: ['conversations'], security, request: { body: jsonBody(ConversationCreate) }, responses: { 201: json(Conversation, 'Conversation created'), ...errors, ...writeErrors } }),
     async (c) => {
       const body = c.req.valid('json');
       return c.json(unwrap(await createConversation(ctx, { caller: c.get('auth'), capsuleId: body.capsule_id, title: body.title })), 201);
@@ -24,7 +25,7 @@ export function conversationRoutes(ctx: Pick<AppContext, 'store' | 'ids' | 'cloc
       tags: ['conversations'],
       security,
       summary: 'Conversations the caller takes part in, newest first',
-      request: { query: z.object({ capsule_id: z.string().uuid().optional(), limit: z.coerce.number().int().min(1).max(200).default(50), cursor: z.string().max(500).optional() }) },
+      request: { query: z.object({ capsule_id: z.string().uuid().optional(), limit: z.coerce.number().int().min(1).max(200).default(50), cursor: KeysetCursor.optional() }) },
       responses: { 200: json(z.object({ conversations: z.array(Conversation.extend({ role: z.enum(['owner', 'participant', 'observer']) })), next_cursor: z.string().nullable() }), 'A page of conversations'), ...errors },
     }),
     async (c) => {

@@ -5,8 +5,9 @@ import { followTurnEvents } from '../../../app/turns/index.js';
 import { isPaused, prepareTurn, startPreparedTurn } from '../../../app/send-message/index.js';
 import { unwrap } from '../http-errors.js';
 import { errorResponses, json, jsonBody, routes, security, type Env } from '../openapi.js';
-import { IdParam, MessageCreate, TurnAccepted, TurnCompleted, TurnPaused } from '../schemas.js';
+import { ErrorResponse, IdParam, MessageCreate, TurnAccepted, TurnCompleted, TurnPaused } from '../schemas.js';
 import { streamTurnEvents } from '../sse.js';
+import { SseEvent } from '../response-schemas.js';
 
 const route = createRoute({
   method: 'post',
@@ -18,10 +19,14 @@ const route = createRoute({
     'With `Accept: text/event-stream` the turn streams as SSE (each event with `id: <n>`, a `: ping` comment on a quiet stream): turn.started, iteration.started, iteration.delta, tool.call, tool.result, tool.approval_required, iteration.completed, error, turn.completed; a client that disconnects cancels the turn, and the stream ends when the turn pauses for an approval (follow it with `GET /v1/turns/{turn_id}/events`). Otherwise the request blocks and returns the turn.completed object (200), or the pause (202). With `Prefer: respond-async` it answers 202 `{turn_id, status: "running"}` at once and the turn runs whatever the client does.',
   request: { params: IdParam, body: jsonBody(MessageCreate) },
   responses: {
-    200: { content: { 'application/json': { schema: TurnCompleted }, 'text/event-stream': { schema: z.string() } }, description: 'The turn' },
+    200: { content: { 'application/json': { schema: TurnCompleted }, 'text/event-stream': { schema: SseEvent } }, description: 'The turn' },
     202: { content: { 'application/json': { schema: z.union([TurnAccepted, TurnPaused]) } }, description: 'The turn runs on in the background (`Prefer: respond-async`), or waits for an approval' },
     ...errorResponses(),
-    503: json(z.object({ error: z.object({ code: z.string(), message: z.string() }) }), 'The database cannot be reached, or the server is shutting down (`Retry-After`)'),
+    403: json(ErrorResponse, 'Observers cannot send in this conversation'),
+    413: json(ErrorResponse, 'The body exceeds 1 MB, or the message is longer than the context lets in (PAYLOAD_TOO_LARGE; learning_config.message_overflow "truncate" cuts it instead)'),
+    422: json(ErrorResponse, 'No model fits the capsule (NO_MODEL_AVAILABLE) or its stored settings are invalid'),
+    429: json(ErrorResponse, 'The tenant is over a quota (RATE_LIMITED, with Retry-After)'),
+    503: json(ErrorResponse, 'The database cannot be reached, or the server is shutting down (`Retry-After`)'),
   },
 });
 

@@ -6,6 +6,7 @@ import type { Context } from 'hono';
 import { errorResponses, json, jsonBody, routes, security, type Env } from '../openapi.js';
 import { Approval, ApprovalDecisionBody, ErrorResponse, TurnStatus, Uuid } from '../schemas.js';
 import { streamTurnEvents } from '../sse.js';
+import { SseEvent } from '../response-schemas.js';
 
 const TurnParam = z.object({ turn_id: Uuid.openapi({ param: { name: 'turn_id', in: 'path' } }) });
 const errors = errorResponses('Unknown turn, another tenant’s, or of a conversation the caller is not part of');
@@ -45,7 +46,7 @@ export function turnRoutes(ctx: AppContext) {
         params: TurnParam,
         headers: z.object({ 'last-event-id': z.string().max(20).optional() }),
       },
-      responses: { 200: { content: { 'text/event-stream': { schema: z.string() } }, description: 'The event stream' }, ...errors },
+      responses: { 200: { content: { 'text/event-stream': { schema: SseEvent } }, description: 'The event stream' }, ...errors },
     }),
     (async (c: Context<Env>) => {
       const turnId = (c.req as never as { valid(t: 'param'): { turn_id: string } }).valid('param').turn_id;
