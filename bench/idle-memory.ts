@@ -3,7 +3,8 @@
  * measured alone in a fresh Node process — resident memory after the memory-reducing collection that
  * `soma serve` runs once idle (`src/entry/cli/idle-heap.ts`) — against a baseline of Node with the
  * tsx loader (how `bin/soma.mjs` runs the sources), and the whole server (`createSoma` + listen on a
- * PGlite data folder, as `soma serve` does), compacted and as start-up leaves it.
+ * PGlite data folder, as `soma serve` does), compacted and as start-up leaves it. Each probe runs with
+ * the malloc setting `soma serve` gives itself (`bin/malloc-settings.mjs`).
  * Usage: node --import tsx bench/idle-memory.ts [--repeats 3] [--only a,b]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -11,6 +12,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+// @ts-expect-error -- plain ESM of the bin, no types
+import { trimThresholdBytes } from '../bin/malloc-settings.mjs';
 import { compactHeap } from '../src/entry/cli/idle-heap.js';
 
 const here = fileURLToPath(import.meta.url);
@@ -118,7 +121,7 @@ async function probe(name: string, dataDir: string): Promise<void> {
 }
 
 function runProbe(name: string, dataDir: string): ProbeResult {
-  const out = spawnSync(process.execPath, ['--import', 'tsx', here, '--probe', name, dataDir], { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, SOMA_LOG_LEVEL: 'silent' }, timeout: 120_000 });
+  const out = spawnSync(process.execPath, ['--import', 'tsx', here, '--probe', name, dataDir], { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, SOMA_LOG_LEVEL: 'silent', MALLOC_TRIM_THRESHOLD_: trimThresholdBytes as string }, timeout: 120_000 });
   const line = out.stdout.trim().split('\n').pop() ?? '';
   if (out.status !== 0 || !line.startsWith('{')) throw new Error(`probe ${name} failed: ${out.stderr.trim().split('\n').slice(-3).join(' / ')}`);
   return JSON.parse(line) as ProbeResult;

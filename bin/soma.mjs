@@ -4,6 +4,9 @@
 // sources through tsx, so it also works right after an edit.
 import { pathToFileURL } from 'node:url';
 import { buildIsCurrent, entry } from './compiled-build.mjs';
+import { execWithMallocSettings, wantsMallocSettings } from './malloc-settings.mjs';
+
+if (wantsMallocSettings()) execWithMallocSettings();
 
 if (buildIsCurrent()) {
   await import(pathToFileURL(entry).href);

@@ -48,6 +48,39 @@ describe('soma as a process', () => {
     }
   }, 60_000);
 
+  it.runIf(process.platform === 'linux')('a long-running server gives freed malloc memory back (fixed trim threshold, same pid, same output); an operator setting is kept', async () => {
+    const environOf = (pid: number) => new Map(readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] as const));
+    const env: NodeJS.ProcessEnv = { ...process.env, SOMA_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'soma-')) };
+    delete env.MALLOC_TRIM_THRESHOLD_;
+    delete env.GLIBC_TUNABLES;
+    delete env.SOMA_MALLOC_DEFAULTS;
+    const server = await spawnServer(env);
+    try {
+      // The pid the parent spawned is the server that listens: the process replaced itself.
+      expect(environOf(server.child.pid!).get('MALLOC_TRIM_THRESHOLD_')).toBe('65536');
+      expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+    } finally {
+      await server.stop();
+    }
+    expect(server.child.exitCode).toBe(0);
+
+    const own = await spawnServer({ ...env, MALLOC_TRIM_THRESHOLD_: '1048576' });
+    try {
+      expect(environOf(own.child.pid!).get('MALLOC_TRIM_THRESHOLD_')).toBe('1048576');
+    } finally {
+      await own.stop();
+    }
+    const defaults = await spawnServer({ ...env, SOMA_MALLOC_DEFAULTS: '1' });
+    try {
+      expect(environOf(defaults.child.pid!).has('MALLOC_TRIM_THRESHOLD_')).toBe(false);
+    } finally {
+      await defaults.stop();
+    }
+    // Short commands are not replaced.
+    const version = await run('node', [bin, '--version'], { env });
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  }, 90_000);
+
   it('soma chat: an interactive session streams each turn and keeps its conversation', async () => {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'soma-'));
     const { writeFileSync } = await import('node:fs');
