@@ -1,15 +1,20 @@
-import { Tiktoken } from 'js-tiktoken/lite';
-import cl100kBase from 'js-tiktoken/ranks/cl100k_base';
-import o200kBase from 'js-tiktoken/ranks/o200k_base';
+import { createRequire } from 'node:module';
+import { Tiktoken, type TiktokenBPE } from 'js-tiktoken/lite';
 
 export type TiktokenEncodingName = 'o200k_base' | 'cl100k_base';
 
 const encoders = new Map<TiktokenEncodingName, Tiktoken>();
+const load = createRequire(import.meta.url);
+
+/** The encoding's ranks (3.4 MB of source for both), read on the first count that needs them, not at start (~8 MB idle). */
+function ranksOf(name: TiktokenEncodingName): TiktokenBPE {
+  return load(`js-tiktoken/ranks/${name}`) as TiktokenBPE;
+}
 
 function encoderFor(name: TiktokenEncodingName): Tiktoken {
   let encoder = encoders.get(name);
   if (!encoder) {
-    encoder = new Tiktoken(name === 'o200k_base' ? o200kBase : cl100kBase);
+    encoder = new Tiktoken(ranksOf(name));
     encoders.set(name, encoder);
   }
   return encoder;
