@@ -55,6 +55,9 @@ describe.each(drivers())('HTTP API on %s', (driver) => {
     const order = names.filter((n) => n !== 'iteration.delta');
     expect(order).toEqual(['turn.started', 'iteration.started', 'iteration.completed', 'iteration.started', 'iteration.completed', 'iteration.started', 'iteration.completed', 'turn.completed']);
     const completed = events[events.length - 1]!.data;
+    // turn.started names the threshold this turn stops at: the operator's override (0.9 in these tests), not the capsule's 0.3.
+    expect(events[0]!.data).toEqual({ turn_id: completed.turn_id, convergence_threshold: 0.9 });
+    expect((capsuleBody as unknown as { rlm_convergence_threshold: number }).rlm_convergence_threshold).toBe(0.3);
     expect(completed.exit_reason).toBe('converged');
     expect(completed.iterations).toBe(3);
     expect(completed.content).toBe('The capital of France is Paris.');

@@ -206,6 +206,9 @@ describe.skipIf(!executablePath)('Soma Studio in Chromium', () => {
     expect(await turn.getByTestId('tool-call').first().textContent()).toContain('42');
     expect(await turn.getByTestId('iteration').first().textContent()).toMatch(/Confidence\s*0\.\d\d/);
     expect(await turn.getByTestId('answer').textContent()).toContain('converged');
+    // Each convergence bar marks the threshold the turn stopped at (from its turn.started: this capsule's 0.9).
+    expect(await turn.locator('.score-threshold').count()).toBe(3);
+    expect(await turn.locator('.score-threshold').first().getAttribute('style')).toMatch(/left:\s*90%/);
     turnId = (await turn.getAttribute('data-turn-id'))!;
     expect(turnId).toMatch(/^[0-9a-f-]{36}$/);
     // 👍 works against the server's feedback API (SPEC §13.2).

@@ -67,7 +67,7 @@ export async function startTurn(ctx: AppContext, prepared: PreparedTurn, caller:
   const userMessageId = ctx.ids.uuid();
   const inputHash = sha256Hex(text);
   const log = new TurnEventLog(1, onEvent && ((e) => onEvent({ id: e.id, event: e.event, data: e.data } as TurnEvent & { id: number })));
-  log.stage([['turn.started', { turn_id: turnId }]]);
+  log.stage([['turn.started', { turn_id: turnId, convergence_threshold: settings.threshold }]]);
   // Only writes: one statement, one round trip.
   await ctx.store.oneStatement(async (tx) => {
     await tx.turns.insert({

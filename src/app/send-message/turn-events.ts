@@ -3,7 +3,7 @@ import type { Neuromodulators, Weights } from '../../ports/learning.js';
 
 /** The streaming events of SPEC §4, as `(event, data)` pairs. */
 export type TurnEvent =
-  | { event: 'turn.started'; data: { turn_id: string } }
+  | { event: 'turn.started'; data: { turn_id: string; convergence_threshold: number } }
   | { event: 'iteration.started'; data: { iteration: number } }
   | { event: 'iteration.delta'; data: { iteration: number; text: string } }
   | { event: 'tool.call'; data: { iteration: number; call_id: string; name: string; args: unknown } }

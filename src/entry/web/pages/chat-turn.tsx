@@ -5,15 +5,27 @@ import { ErrorNote } from '../ui/status';
 import { Feedback, IterationCard, type IterationView } from '../ui/turn';
 import { fromTrace, type LiveTurn } from './live-turn';
 
-/** A stored turn: the question, its iterations on demand (from the trace), the answer with feedback. */
-export function TurnItem({ user, answer, turnId, watched, threshold }: { user?: Message | undefined; answer?: Message | undefined; turnId: string | null; watched?: IterationView[] | undefined; threshold?: number | undefined }) {
+/**
+ * A stored turn: the question, its iterations on demand (from the trace), the answer with feedback.
+ * The threshold line is the one the turn stopped at (its `turn.started` or its trace); `threshold`
+ * (the capsule's) only when neither says.
+ */
+export function TurnItem({ user, answer, turnId, watched, threshold }: { user?: Message | undefined; answer?: Message | undefined; turnId: string | null; watched?: { iterations: IterationView[]; threshold?: number } | undefined; threshold?: number | undefined }) {
   const [open, setOpen] = useState(watched !== undefined);
-  const [iterations, setIterations] = useState<IterationView[] | undefined>(watched);
+  const [iterations, setIterations] = useState<IterationView[] | undefined>(watched?.iterations);
+  const [used, setUsed] = useState<number | undefined>(watched?.threshold);
   const [error, setError] = useState<Error | null>(null);
   useEffect(() => {
     if (!open || iterations || !turnId) return;
-    api<Trace>('GET', `/v1/trace/${turnId}`).then((t) => setIterations(fromTrace(t.iterations, t.exit_reason)), (err: Error) => setError(err));
+    api<Trace>('GET', `/v1/trace/${turnId}`).then(
+      (t) => {
+        setIterations(fromTrace(t.iterations, t.exit_reason));
+        if (typeof t.threshold === 'number') setUsed(t.threshold);
+      },
+      (err: Error) => setError(err),
+    );
   }, [open]);
+  const line = used ?? threshold;
   const meta = answer?.metadata ?? {};
   return (
     <li class="turn" data-testid="turn" data-turn-id={turnId ?? undefined}>
@@ -26,7 +38,7 @@ export function TurnItem({ user, answer, turnId, watched, threshold }: { user?: 
       {open && iterations ? (
         <ol class="iterations" aria-label="Iterations">
           {iterations.map((it) => (
-            <IterationCard key={it.n} it={it} live={false} {...(threshold !== undefined ? { threshold } : {})} />
+            <IterationCard key={it.n} it={it} live={false} {...(line !== undefined ? { threshold: line } : {})} />
           ))}
         </ol>
       ) : null}

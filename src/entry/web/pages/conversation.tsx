@@ -13,7 +13,7 @@ export function ConversationView({ conversationId, capsules, onTurn }: { convers
   const conversation = useApi<Conversation>(`/v1/conversations/${conversationId}`);
   const messages = useApi<{ messages: Message[] }>(`/v1/conversations/${conversationId}/messages`);
   const [live, setLive] = useState<LiveTurn | null>(null);
-  const [watched, setWatched] = useState<Record<string, IterationView[]>>({});
+  const [watched, setWatched] = useState<Record<string, { iterations: IterationView[]; threshold?: number }>>({});
   const [text, setText] = useState('');
   const [status, setStatus] = useState('');
   const abort = useRef<AbortController | null>(null);
@@ -63,7 +63,7 @@ export function ConversationView({ conversationId, capsules, onTurn }: { convers
           if (e.event === 'turn.completed') setStatus(`Answer ready after ${turn.iterations.length} iteration${turn.iterations.length === 1 ? '' : 's'} (${String(e.data.exit_reason)}).`);
         },
       });
-      if (turn.turnId) setWatched((w) => ({ ...w, [turn.turnId!]: turn.iterations }));
+      if (turn.turnId) setWatched((w) => ({ ...w, [turn.turnId!]: { iterations: turn.iterations, ...(turn.threshold !== undefined ? { threshold: turn.threshold } : {}) } }));
       messages.reload();
       onTurn();
     } catch (err) {
@@ -95,7 +95,7 @@ export function ConversationView({ conversationId, capsules, onTurn }: { convers
             {turns.map((t) => (
               <TurnItem key={t.turnId ?? t.user?.id} user={t.user} answer={t.answer} turnId={t.turnId} watched={t.turnId ? watched[t.turnId] : undefined} threshold={capsule?.rlm_convergence_threshold} />
             ))}
-            {live && !(live.turnId && turns.some((t) => t.turnId === live.turnId && t.answer)) ? <LiveTurnItem turn={live} threshold={capsule?.rlm_convergence_threshold} /> : null}
+            {live && !(live.turnId && turns.some((t) => t.turnId === live.turnId && t.answer)) ? <LiveTurnItem turn={live} threshold={live.threshold ?? capsule?.rlm_convergence_threshold} /> : null}
           </ol>
         )}
       </Loadable>

@@ -5,6 +5,8 @@ import type { IterationView } from '../ui/turn';
 /** A turn being streamed: what the chat shows until the stored answer replaces it. */
 export interface LiveTurn {
   turnId?: string;
+  /** The convergence threshold this turn stops at (the capsule's, or the operator's override), from `turn.started`. */
+  threshold?: number;
   userText: string;
   iterations: IterationView[];
   completed?: { content: string; exit_reason: string; iterations: number; convergence_score: number | null; message_id: string };
@@ -37,7 +39,7 @@ export function apply(turn: LiveTurn, { event, data }: TurnEvent): LiveTurn {
   const update = (fn: (it: IterationView) => IterationView) => ({ ...turn, iterations: turn.iterations.map((it) => (it.n === n ? fn(it) : it)) });
   switch (event) {
     case 'turn.started':
-      return { ...turn, turnId: String(data.turn_id) };
+      return { ...turn, turnId: String(data.turn_id), ...(typeof data.convergence_threshold === 'number' ? { threshold: data.convergence_threshold } : {}) };
     case 'iteration.started':
       return { ...turn, iterations: [...turn.iterations.filter((it) => it.n !== n), { n, text: '', tools: [], done: false }] };
     case 'iteration.delta':
