@@ -14,7 +14,7 @@ import { proxiedPostgres } from '../support/proxied-postgres.js';
 
 describe.skipIf(skipWithout('databaseUrl'))('PostgreSQL goes away in the middle of turns', () => {
   it('closes every in-flight turn with an answer and chat.turn_complete within 10 s of its return; requests meanwhile get 503 with Retry-After, never 500', async () => {
-    const { db, proxy, proxied } = await proxiedPostgres();
+    const { db, proxy, proxied, dispose } = await proxiedPostgres();
     const direct = db.database; // the test's own view, around the proxy
     const dir = mkdtempSync(path.join(os.tmpdir(), 'soma-outage-'));
     const scriptFile = path.join(dir, 'script.json');
@@ -83,15 +83,12 @@ describe.skipIf(skipWithout('databaseUrl'))('PostgreSQL goes away in the middle 
       expect((await request('GET', '/v1/capsules', { key })).status).toBe(200);
       expect(statuses.filter((s) => s >= 500 && s !== 503)).toEqual([]);
     } finally {
-      await soma.close();
-      await database.close().catch(() => undefined);
-      await proxy.close();
-      await db.drop().catch(() => undefined);
+      await dispose(soma, database);
     }
   }, 90_000);
 
   it('a short outage during an iteration\'s write is retried: the turn completes normally, one row and one event per iteration, one answer', async () => {
-    const { db, proxy, proxied } = await proxiedPostgres();
+    const { db, proxy, proxied, dispose } = await proxiedPostgres();
     const dir = mkdtempSync(path.join(os.tmpdir(), 'soma-blip-'));
     const scriptFile = path.join(dir, 'script.json');
     const iterations = [
@@ -145,15 +142,12 @@ describe.skipIf(skipWithout('databaseUrl'))('PostgreSQL goes away in the middle 
       expect(stream.at(-1)).toBe('turn.completed');
       expect(await faultCounts(db.database)).toMatchObject({ stuck: 0, halfWritten: 0, missingEvents: 0 });
     } finally {
-      await soma.close();
-      await database.close().catch(() => undefined);
-      await proxy.close();
-      await db.drop().catch(() => undefined);
+      await dispose(soma, database);
     }
   }, 60_000);
 
   it('a transaction whose BEGIN loses its connection gives the connection back: the next one works and the pool closes', async () => {
-    const { db, proxy, proxied } = await proxiedPostgres();
+    const { proxy, proxied, dispose } = await proxiedPostgres();
     const database = await openDatabase({ databaseUrl: proxied.toString(), maxConnections: 1 });
     try {
       proxy.cutNextSending(/begin/i);
@@ -164,13 +158,12 @@ describe.skipIf(skipWithout('databaseUrl'))('PostgreSQL goes away in the middle 
       const closed = await Promise.race([database.close().then(() => 'closed'), new Promise((r) => setTimeout(() => r('still waiting for a connection'), 5_000))]);
       expect(closed).toBe('closed');
     } finally {
-      await proxy.close();
-      await db.drop().catch(() => undefined);
+      await dispose();
     }
   }, 30_000);
 
   it('an iteration committed whose reply was lost is counted when its turn closes: rows, events and the turn agree', async () => {
-    const { db, proxy, proxied } = await proxiedPostgres();
+    const { db, proxy, proxied, dispose } = await proxiedPostgres();
     const dir = mkdtempSync(path.join(os.tmpdir(), 'soma-lost-reply-'));
     const scriptFile = path.join(dir, 'script.json');
     writeFileSync(scriptFile, JSON.stringify({ turns: [{ iterations: [{ text: 'A first draft.', logprobs: [-0.7] }, { text: 'The answer.', logprobs: [-0.01], final: true }] }] }));
@@ -194,10 +187,7 @@ describe.skipIf(skipWithout('databaseUrl'))('PostgreSQL goes away in the middle 
       expect(body.iterations).toBe(rows!.n);
       expect(await faultCounts(db.database)).toMatchObject({ stuck: 0, halfWritten: 0, missingEvents: 0 });
     } finally {
-      await soma.close();
-      await database.close().catch(() => undefined);
-      await proxy.close();
-      await db.drop().catch(() => undefined);
+      await dispose(soma, database);
     }
   }, 60_000);
 });

@@ -241,7 +241,7 @@ describe('fault matrix', () => {
   }, 240_000);
 
   it.skipIf(skipWithout('databaseUrl'))('PostgreSQL down 10 s: requests get 503, every turn in flight is closed with its best draft once it is back', async () => {
-    const { db, proxy, proxied } = await proxiedPostgres();
+    const { db, proxy, proxied, dispose } = await proxiedPostgres();
     const dir = mkdtempSync(path.join(os.tmpdir(), 'soma-matrix-pg-'));
     const scriptFile = path.join(dir, 'script.json');
     const draft = (n: number) => ({ text: `Draft ${n} of an answer that streams for a while.`, logprobs: [-0.7], tokens_per_s: 40 });
@@ -279,10 +279,7 @@ describe('fault matrix', () => {
       expectClean(counts);
       expect((await request('GET', '/v1/capsules', { key })).status).toBe(200);
     } finally {
-      await soma?.close();
-      await database?.close().catch(() => undefined);
-      await proxy.close();
-      await db.drop().catch(() => undefined);
+      await dispose(soma, ...(database ? [database] : []));
     }
   }, 180_000);
   it.skipIf(skipWithoutSmallDisk())('disk full on PGlite\'s folder: requests get 507 STORAGE_FULL, the server answers again once space is back, the restart finds a whole database', async () => {

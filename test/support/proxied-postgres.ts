@@ -11,5 +11,22 @@ export async function proxiedPostgres() {
   const proxy = await startProxy({ host: target.hostname, port: Number(target.port) });
   const proxied = new URL(db.url!);
   proxied.port = String(proxy.port);
-  return { db, proxy, proxied };
+  /**
+   * The test's teardown: `server` closed first (its error is the test's), then each of `lenient`
+   * (a pool whose connections the proxy cut may fail to close), the proxy, and the database dropped.
+   */
+  const dispose = async (server?: Closable, ...lenient: Closable[]) => {
+    try {
+      await server?.close();
+    } finally {
+      for (const opened of lenient) await opened.close().catch(() => undefined);
+      await proxy.close();
+      await db.drop().catch(() => undefined);
+    }
+  };
+  return { db, proxy, proxied, dispose };
+}
+
+interface Closable {
+  close(): Promise<unknown>;
 }
