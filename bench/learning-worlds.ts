@@ -4,6 +4,7 @@
  * optimum is searched over (a grid of the same environment).
  */
 import type { Weights } from '../src/ports/learning.js';
+import { mulberry32 } from '../src/shared/mulberry32.js';
 
 export interface WorldMemory {
   key: string;
@@ -44,17 +45,8 @@ const words = ['heron', 'maple', 'cobalt', 'quartz', 'ember', 'falcon', 'willow'
 const hour = 3600;
 const day = 24 * hour;
 
-/** mulberry32: a small seeded PRNG so every run prints the same figures. */
-export function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG (mulberry32) so every run prints the same figures. */
+export const prng = mulberry32;
 
 const valueOf = (random: () => number) => `${words[Math.floor(random() * words.length)]}-${10 + Math.floor(random() * 90)}`;
 /** A note in the product's own question-and-answer memory format (the topic appears twice: a strong full-text match). */

@@ -1,4 +1,5 @@
 import { weightNames, type Weights } from '../../ports/learning.js';
+import { mulberry32 } from '../../shared/mulberry32.js';
 import { clamp } from './clamp.js';
 import { learningConstants, type LearningConfig } from './learning-constants.js';
 
@@ -22,14 +23,10 @@ const zeroWeights = (): Weights => ({ alpha: 0, beta: 0, gamma: 0, tau: 0, lambd
 export function explorationSigns({ seed, config = learningConstants }: { seed: number | undefined; config?: LearningConfig }): Weights {
   const signs = zeroWeights();
   if (seed === undefined || config.update_rule !== 'perturbation' || !(config.exploration > 0)) return signs;
-  let s = seed >>> 0;
+  const random = mulberry32(seed);
   for (const name of weightNames) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    const bit = ((t ^ (t >>> 14)) >>> 0) >>> 31;
-    if (config.weights[name].rate > 0) signs[name] = bit === 1 ? 1 : -1;
+    const heads = random() >= 0.5; // the draw's top bit
+    if (config.weights[name].rate > 0) signs[name] = heads ? 1 : -1;
   }
   return signs;
 }

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { neuromodulatorNames, weightNames, type LearnedState } from '../../ports/learning.js';
 import { isSomaError } from '../../shared/errors.js';
+import { mulberry32 } from '../../shared/mulberry32.js';
 import { defaultLearnedState } from './default-learned-state.js';
 import { learningConstants } from './learning-constants.js';
 import { learningStep, type LearningStepResult } from './learning-step.js';
@@ -26,17 +27,8 @@ const quiet: LearningMetrics = {
   tools_used: [],
 };
 
-/** A small seeded PRNG (mulberry32) so long streams are reproducible. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded PRNG so long streams are reproducible. */
+const prng = mulberry32;
 
 const metricsArbitrary: fc.Arbitrary<LearningMetrics> = fc.record({
   confidence: fc.option(fc.double({ min: -1, max: 2, noNaN: true }), { nil: null }),

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { ChatModel, LlmOutput, ModelCallOptions, ModelStreamPart, ToolCall } from '../../../ports/chat-model.js';
 import { SomaError } from '../../../shared/errors.js';
+import { mulberry32 } from '../../../shared/mulberry32.js';
 import { countTiktokens } from '../tiktoken-counter.js';
 
 const recentCounts = new Map<string, number>();
@@ -142,14 +143,7 @@ export function createScriptedModel({ script, id, sleep = abortableSleep }: Scri
 /** One draw per call: the fault of that call, or undefined (mulberry32, seeded by the script). */
 function faultDraws(faults: z.infer<typeof scriptFaults> | undefined): () => z.infer<typeof faultKind> | undefined {
   if (!faults || faults.rate === 0) return () => undefined;
-  let state = faults.seed >>> 0;
-  const random = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = mulberry32(faults.seed);
   return () => {
     const fails = random() < faults.rate;
     const kind = faults.kinds[Math.floor(random() * faults.kinds.length)]!;
