@@ -13,13 +13,13 @@
  * commit) without HTTP. Exits non-zero when the HTTP p95 is ≥ 50 ms or requests failed.
  */
 import { spawn } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
-import pg from 'pg';
 import { createHttpBrain, createLocalBrain } from '../src/adapters/brain/index.js';
 import { insertTenantWithCapsule } from '../test/support/capsules.js';
+import { createPostgresDatabase } from '../test/support/databases.js';
 import { openDatabase, type Database } from '../src/adapters/store/index.js';
 import { brainRoutes } from '../src/entry/http/index.js';
 import { createBrainTestApp } from '../test/support/brain-test-app.js';
@@ -38,24 +38,15 @@ async function open(): Promise<{ database: Database; label: string; drop: () => 
     await database.migrate();
     return { database, label: 'PGlite (in memory)', drop: () => database.close() };
   }
-  const name = `soma_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const target = new URL(url);
-  target.pathname = `/${name}`;
-  const database = await openDatabase({ databaseUrl: target.toString() });
+  const created = await createPostgresDatabase(url, 'soma_bench');
+  const database = await openDatabase({ databaseUrl: created.url });
   await database.migrate();
   return {
     database,
     label: 'PostgreSQL',
     drop: async () => {
       await database.close();
-      const cleanup = new pg.Client({ connectionString: url });
-      await cleanup.connect();
-      await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await cleanup.end();
+      await created.drop();
     },
   };
 }

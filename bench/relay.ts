@@ -17,12 +17,12 @@ import { randomUUID } from 'node:crypto';
 import { execSync } from 'node:child_process';
 import { Consumer, stringDeserializers } from '@platformatic/kafka';
 import { sql } from 'drizzle-orm';
-import pg from 'pg';
 import { createKafkaPublisher, createOutboxRelay, type KafkaPublisher } from '../src/adapters/relay/index.js';
 import { cryptoIdSource } from '../src/adapters/ids/index.js';
 import { createDrizzleStore, openDatabase, type Database } from '../src/adapters/store/index.js';
 import { recordEvent, type EventEnvelope, type NewEvent } from '../src/app/events.js';
 import { systemClock } from '../src/ports/clock.js';
+import { createPostgresDatabase } from '../test/support/databases.js';
 
 /** The product's outbox write (`recordEvent`) on one unit of work of `database`. */
 const writeEvent = (tx: Parameters<typeof recordEvent>[0], event: NewEvent) => recordEvent(tx, { ids: cryptoIdSource, clock: systemClock }, event);
@@ -204,21 +204,8 @@ async function measureLag(database: Database, publisher: KafkaPublisher, topic: 
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-async function scratchPostgres(url: string): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `soma_bench_relay_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
-  const run = async (statement: string) => {
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    try {
-      await client.query(statement);
-    } finally {
-      await client.end();
-    }
-  };
-  await run(`CREATE DATABASE ${name}`);
-  const scratch = new URL(url);
-  scratch.pathname = `/${name}`;
-  return { url: scratch.toString(), drop: () => run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+function scratchPostgres(url: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  return createPostgresDatabase(url, 'soma_bench_relay');
 }
 
 async function benchDatabase(label: string, open: () => Promise<{ database: Database; cleanup: () => Promise<void> }>): Promise<Row> {

@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import pg from 'pg';
+import { createPostgresDatabase } from '../../test/support/databases.js';
 
 export const BENCH_ADMIN_TOKEN = 'bench-admin-token-0123456789';
 
@@ -43,23 +42,8 @@ export function startServer(env: Record<string, string | undefined>): Promise<Be
 }
 
 /** A new empty database on the PostgreSQL of `baseUrl`, and how to drop it. */
-export async function freshPostgres(baseUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `soma_bench_${randomBytes(5).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: baseUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(baseUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const cleanup = new pg.Client({ connectionString: baseUrl });
-      await cleanup.connect();
-      await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await cleanup.end();
-    },
-  };
+export function freshPostgres(baseUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  return createPostgresDatabase(baseUrl, 'soma_bench');
 }
 
 /** JSON over HTTP with a bearer token; throws on a non-2xx answer. */

@@ -6,6 +6,29 @@ import { services } from './services.js';
 export type Driver = 'pglite' | 'postgres';
 
 /**
+ * A new, empty database named `<prefix>_<random>` on the PostgreSQL server of `baseUrl`: its URL, and
+ * how to drop it (forcing its connections off). Used by the tests and the benchmarks.
+ */
+export async function createPostgresDatabase(baseUrl: string, prefix: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: baseUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(baseUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const cleanup = new pg.Client({ connectionString: baseUrl });
+      await cleanup.connect();
+      await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await cleanup.end();
+    },
+  };
+}
+
+/**
  * A fresh, migrated database for one test file: in-memory PGlite, or a new PostgreSQL database
  * (created on the server of `SOMA_TEST_DATABASE_URL`, dropped by `drop()`).
  */
@@ -17,24 +40,15 @@ export async function freshDatabase(driver: Driver): Promise<{ database: Databas
   }
   const baseUrl = services.databaseUrl;
   if (!baseUrl) throw new Error('SOMA_TEST_DATABASE_URL is not set');
-  const name = `soma_t_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: baseUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(baseUrl);
-  url.pathname = `/${name}`;
-  const database = await openDatabase({ databaseUrl: url.toString() });
+  const created = await createPostgresDatabase(baseUrl, 'soma_t');
+  const database = await openDatabase({ databaseUrl: created.url });
   await database.migrate();
   return {
     database,
-    url: url.toString(),
+    url: created.url,
     drop: async () => {
       await database.close();
-      const cleanup = new pg.Client({ connectionString: baseUrl });
-      await cleanup.connect();
-      await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await cleanup.end();
+      await created.drop();
     },
   };
 }
