@@ -5,7 +5,7 @@ import type { Clock } from '../../../ports/clock.js';
 import type { LearnedState, Neuromodulators, Weights } from '../../../ports/learning.js';
 import type { Failure } from '../../../shared/errors.js';
 import { ok, refuse, type Result } from '../../../shared/result.js';
-import { tables, type Database } from '../../store/index.js';
+import { learningSourceOf, tables, type Database } from '../../store/index.js';
 import { appendLearningUpdate, isUuid, lockCapsuleState, readCapsuleState, rowState, type LedgerTx, type LockedCapsuleState } from './learning-ledger.js';
 
 const notFound = (capsuleId: string) => refuse('CAPSULE_NOT_FOUND', `capsule ${capsuleId} not found`);
@@ -31,7 +31,7 @@ export function readLearningHistory(database: Database, scope: BrainScope, { lim
       history: page.map((row) => ({
         seq: row.seq,
         kind: row.kind,
-        source: row.source ?? (row.kind === 'learn' ? 'iteration' : null),
+        source: learningSourceOf(row),
         turn_id: row.turnId,
         iteration_number: row.iterationNumber,
         weights_before: row.weightsBefore as Weights,

@@ -17,6 +17,7 @@ import { turnRepository } from './turn-repository.js';
 import { usageRepository } from './usage-repository.js';
 
 export { columnsOf } from './json-row.js';
+export { learningSourceOf } from './learning-update-repository.js';
 
 /** Every repository over one executor (the database, or an open transaction). */
 export function repositoriesOf(db: Executor): Repositories {

@@ -1,8 +1,13 @@
 import { asc, eq } from 'drizzle-orm';
-import type { Evidence, Neuromodulators, Weights } from '../../../ports/learning.js';
+import type { Evidence, LearningSource, Neuromodulators, Weights } from '../../../ports/learning.js';
 import type { LearningUpdateRepository } from '../../../ports/store.js';
 import type { Executor } from '../database.js';
 import { learningUpdates } from '../schema.js';
+
+/** What a history row learned from: as stored, or — for a `learn` row written before rows named it — an iteration. */
+export function learningSourceOf(row: { source: LearningSource | null; kind: string }): LearningSource | null {
+  return row.source ?? (row.kind === 'learn' ? 'iteration' : null);
+}
 
 export function learningUpdateRepository(db: Executor): LearningUpdateRepository {
   return {
@@ -11,7 +16,7 @@ export function learningUpdateRepository(db: Executor): LearningUpdateRepository
       return rows.map((row) => ({
         seq: row.seq,
         kind: row.kind,
-        source: row.source ?? (row.kind === 'learn' ? 'iteration' : null),
+        source: learningSourceOf(row),
         turnId: row.turnId,
         iterationNumber: row.iterationNumber,
         weightsBefore: row.weightsBefore as Weights,
