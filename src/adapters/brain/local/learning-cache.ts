@@ -27,9 +27,7 @@ export function createLearningCache(limit = 10_000) {
     /** Keeps `entry` as the database would give it back: a copy through JSON (nothing shares it), no empty evidence. */
     set(entry: CachedCapsuleState) {
       if (states.size >= limit && !states.has(entry.capsuleId)) states.clear();
-      const { evidence, ...rest } = JSON.parse(JSON.stringify(entry.state)) as LearnedState;
-      const state: LearnedState = { ...rest, ...(evidence && Object.keys(evidence).length > 0 ? { evidence } : {}) };
-      states.set(entry.capsuleId, { ...entry, state });
+      states.set(entry.capsuleId, { ...entry, state: asStored(entry.state) });
     },
     forget: (capsuleId: string) => void states.delete(capsuleId),
     /** Runs `work` after every earlier step of `capsuleId` in this process has settled. */
@@ -50,6 +48,12 @@ export function createLearningCache(limit = 10_000) {
 
 export type LearningCache = ReturnType<typeof createLearningCache>;
 
+/** A learned state as the database gives it back: a copy through JSON (nothing shares it), no empty evidence. */
+function asStored(learned: LearnedState): LearnedState {
+  const { evidence, ...rest } = JSON.parse(JSON.stringify(learned)) as LearnedState;
+  return { ...rest, ...(evidence && Object.keys(evidence).length > 0 ? { evidence } : {}) };
+}
+
 /** The capsule's learned state moved one step on, only from the version the step started from (fixed text: built once). */
 const MOVED = `update capsules set learned_weights = $1::jsonb, neuromodulator_state = $2::jsonb, reward_baseline = $3,
     learner_evidence = $4::jsonb, learning_version = $5, updated_at = $6::timestamptz
@@ -62,75 +66,89 @@ const APPENDED = `insert into learning_updates (capsule_id, seq, tenant_id, kind
   select id, $1, $2, 'learn', 'iteration', $3, $4, $5::jsonb, $6::jsonb, $7::jsonb, $8::jsonb, $9, $10, $11::jsonb, $12::jsonb, $13, $14, $15::jsonb, $16::timestamptz
   from moved`;
 
+/** One iteration's step waiting for its capsule's statement. */
+export interface PendingStep {
+  request: PublishTurnMetricsRequest;
+  options: PublishOptions & { persist: NonNullable<PublishOptions['persist']> };
+}
+
 /**
- * An iteration's learning step from the cached state in ONE statement (one round trip, one commit, no
- * lock round trip): the capsule moves to the after-state only if it is still at the cached versions,
- * the history row is appended from that update, and the caller's appends (`persist` collects the
- * iteration row, its token usage and its outbox event into a {@link StatementBatch}) run as further
- * data-modifying `WITH` clauses; when the capsule moved, `1 / 0` aborts the whole statement and this
- * returns undefined (nothing written) so the caller takes the locking path.
+ * Iterations' learning steps from the cached state in ONE statement (one round trip, one commit, no
+ * lock round trip) — the steps a capsule's queue gathered while its previous statement ran (a group
+ * commit): the pure steps run one after the other from the cached state, in the queue's order (as
+ * they would one statement each), the capsule moves to the last after-state only if it is still at
+ * the cached versions, each step's history row is appended from that update, and each caller's
+ * appends (`persist` collects the iteration row, its token usage and its outbox event into one
+ * {@link StatementBatch}) run as further data-modifying `WITH` clauses. When the capsule moved, `1 / 0`
+ * aborts the whole statement and this returns undefined (nothing written): the caller takes the
+ * locking path, step by step.
  */
-export async function oneStatementStep(
+export async function oneStatementSteps(
   database: Database,
-  { cached, request, config, clock, options }: { cached: CachedCapsuleState; request: PublishTurnMetricsRequest; config: LearningConfig; clock: Clock; options: PublishOptions & { persist: NonNullable<PublishOptions['persist']> } },
-): Promise<{ response: PublishTurnMetricsResponse; next: CachedCapsuleState } | undefined> {
-  const seed = request.seed ?? stableSeed(request.turn_id);
-  const before = structuredClone(cached.state);
-  const step = iterationOf({ request, seed, state: before, config });
-  const seq = cached.learningVersion + 1;
-  const response: PublishTurnMetricsResponse = {
-    status: 'success',
-    weights: step.after.weights,
-    neuromodulators: step.after.neuromodulators,
-    seq,
-    before,
-    after: step.after,
-    ...(step.reward !== null ? { reward: step.reward } : {}),
-    advantage: step.advantage,
-    learned: step.learned,
-    capsule_id: cached.capsuleId,
-  };
+  { cached, steps, config, clock }: { cached: CachedCapsuleState; steps: PendingStep[]; config: LearningConfig; clock: Clock },
+): Promise<{ responses: PublishTurnMetricsResponse[]; next: CachedCapsuleState } | undefined> {
   const batch = new StatementBatch(database.db);
-  await options.persist(response, batch);
   const at = new Date(clock.now()).toISOString();
-  const inputs = { ...step.inputs, learning_config: cached.learningConfig as Record<string, unknown>, update_rule: config.update_rule };
-  const { weights, neuromodulators, rewardBaseline } = step.after;
-  const evidenceAfter = JSON.stringify(step.after.evidence ?? {});
-  const weightsAfter = JSON.stringify(weights);
-  const neuromodulatorsAfter = JSON.stringify(neuromodulators);
+  const appended: FixedClause[] = [];
+  const responses: PublishTurnMetricsResponse[] = [];
+  let state: LearnedState = cached.state;
+  let seq = cached.learningVersion;
+  for (const { request, options } of steps) {
+    const seed = request.seed ?? stableSeed(request.turn_id);
+    const before = structuredClone(state);
+    const step = iterationOf({ request, seed, state: before, config });
+    seq += 1;
+    const response: PublishTurnMetricsResponse = {
+      status: 'success',
+      weights: step.after.weights,
+      neuromodulators: step.after.neuromodulators,
+      seq,
+      before,
+      after: step.after,
+      ...(step.reward !== null ? { reward: step.reward } : {}),
+      advantage: step.advantage,
+      learned: step.learned,
+      capsule_id: cached.capsuleId,
+    };
+    await options.persist(response, batch);
+    const inputs = { ...step.inputs, learning_config: cached.learningConfig as Record<string, unknown>, update_rule: config.update_rule };
+    appended.push({
+      name: `appended${appended.length}`,
+      text: APPENDED,
+      values: [
+        seq,
+        cached.tenantId,
+        request.turn_id,
+        request.iteration_number,
+        JSON.stringify(before.weights),
+        JSON.stringify(step.after.weights),
+        JSON.stringify(before.neuromodulators),
+        JSON.stringify(step.after.neuromodulators),
+        before.rewardBaseline,
+        step.after.rewardBaseline,
+        JSON.stringify(before.evidence ?? {}),
+        JSON.stringify(step.after.evidence ?? {}),
+        step.reward,
+        step.advantage,
+        JSON.stringify(inputs),
+        at,
+      ],
+    });
+    responses.push(response);
+    // The next step starts from this one's after-state as it is stored (as its own statement would, from the cache).
+    state = asStored(step.after);
+  }
   const moved: FixedClause = {
     name: 'moved',
     text: MOVED,
-    values: [weightsAfter, neuromodulatorsAfter, rewardBaseline, evidenceAfter, seq, at, cached.capsuleId, cached.tenantId, cached.learningVersion, cached.version],
-  };
-  const appended: FixedClause = {
-    name: 'appended',
-    text: APPENDED,
-    values: [
-      seq,
-      cached.tenantId,
-      request.turn_id,
-      request.iteration_number,
-      JSON.stringify(before.weights),
-      weightsAfter,
-      JSON.stringify(before.neuromodulators),
-      neuromodulatorsAfter,
-      before.rewardBaseline,
-      rewardBaseline,
-      JSON.stringify(before.evidence ?? {}),
-      evidenceAfter,
-      step.reward,
-      step.advantage,
-      JSON.stringify(inputs),
-      at,
-    ],
+    values: [JSON.stringify(state.weights), JSON.stringify(state.neuromodulators), state.rewardBaseline, JSON.stringify(state.evidence ?? {}), seq, at, cached.capsuleId, cached.tenantId, cached.learningVersion, cached.version],
   };
   try {
-    await database.run(statementOf(batch, { head: [moved, appended], headConditional: ['moved'] }));
+    await database.run(statementOf(batch, { head: [moved, ...appended], headConditional: ['moved'] }));
   } catch (error) {
     if (nothingMatched(error)) return undefined;
     throw error;
   }
-  response.persisted = true;
-  return { response, next: { ...cached, learningVersion: seq, state: step.after } };
+  for (const response of responses) response.persisted = true;
+  return { responses, next: { ...cached, learningVersion: seq, state } };
 }

@@ -87,6 +87,64 @@ describe.each(drivers())('local brain on %s', (driver) => {
     expect(state.neuromodulators).toEqual(rows.at(-1)!.neuromodulatorsAfter);
   });
 
+  it("gathers a capsule's concurrent appending steps into one statement: the chain a queue of single steps gives, each committed with its appends", async () => {
+    const scope = await insertTenantWithCapsule(database);
+    const store = createDrizzleStore(database);
+    const windowStart = new Date('2026-11-24T00:00:00Z');
+    let statements = 0;
+    const counted: Database = { ...database, run: (statement) => ((statements += 1), database.run(statement)) };
+    const brain = createLocalBrain({ database: counted, clock });
+    const persist = (i: number) => async (_response: unknown, transaction: unknown) => {
+      await store.joinTransaction(transaction).usage.addTokens(scope.tenantId, windowStart, 10 + i);
+    };
+    // The first step of this process takes the locking path and keeps the capsule's state.
+    const firstRequest = metricsFor(0, scope);
+    await brain.publishTurnMetrics(firstRequest, { appendOnly: true, persist: persist(0) });
+    const requests = Array.from({ length: 12 }, (_, i) => metricsFor(i + 1, scope));
+    const responses = await Promise.all(requests.map((request, i) => brain.publishTurnMetrics(request, { appendOnly: true, persist: persist(i + 1) })));
+    expect(responses.every((r) => r.persisted)).toBe(true);
+    expect(responses.map((r) => r.seq)).toEqual(Array.from({ length: 12 }, (_, i) => i + 2));
+    // Fewer statements than steps: the steps that waited for the capsule went together.
+    expect(statements).toBeLessThan(12);
+    const rows = await database.db.select().from(tables.learningUpdates).where(eq(tables.learningUpdates.capsuleId, scope.capsuleId)).orderBy(asc(tables.learningUpdates.seq));
+    expect(rows.map((row) => row.seq)).toEqual(Array.from({ length: 13 }, (_, i) => i + 1));
+    // The same chain as one step after the other: each from the previous after-state, in the order asked.
+    let state = defaultLearnedState();
+    for (const [i, row] of rows.entries()) {
+      expect(row.turnId).toBe((i === 0 ? firstRequest : requests[i - 1]!).turn_id);
+      expect(row.weightsBefore).toEqual(state.weights);
+      const inputs = row.inputs as { metrics: never; learning_config: unknown };
+      const config = resolveLearningConfig(inputs.learning_config);
+      state = learningStep({ state, metrics: inputs.metrics, config, creditExploration: row.iterationNumber === 0 }).state;
+      state = JSON.parse(JSON.stringify(state)) as LearnedState;
+      expect(row.weightsAfter).toEqual(state.weights);
+      expect(row.neuromodulatorsAfter).toEqual(state.neuromodulators);
+    }
+    for (const [i, response] of responses.entries()) expect(response.weights).toEqual(rows[i + 1]!.weightsAfter);
+    // Every step's appends committed exactly once (token sums of one statement are added up, not overwritten).
+    expect(await store.usage.used(scope.tenantId, 'tokens', windowStart)).toBe(Array.from({ length: 13 }, (_, i) => 10 + i).reduce((a, b) => a + b, 0));
+    expect((await brain.getState(scope)).learning_version).toBe(13);
+  });
+
+  it("gives each gathered step its own outcome when one of them cannot be written", async () => {
+    const scope = await insertTenantWithCapsule(database);
+    const store = createDrizzleStore(database);
+    const brain = createLocalBrain({ database, clock });
+    const windowStart = new Date('2026-11-24T00:00:00Z');
+    const ok = async (_response: unknown, transaction: unknown) => store.joinTransaction(transaction).usage.addTokens(scope.tenantId, windowStart, 1);
+    await brain.publishTurnMetrics(metricsFor(0, scope), { appendOnly: true, persist: ok });
+    // A tenant that does not exist: its usage row breaks a foreign key, whichever statement carries it.
+    const bad = async (_response: unknown, transaction: unknown) => store.joinTransaction(transaction).usage.addTokens(randomUUID(), windowStart, 1);
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 6 }, (_, i) => brain.publishTurnMetrics(metricsFor(i + 1, scope), { appendOnly: true, persist: i === 3 ? bad : ok })),
+    );
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    expect(await store.usage.used(scope.tenantId, 'tokens', windowStart)).toBe(6);
+    const rows = await database.db.select().from(tables.learningUpdates).where(eq(tables.learningUpdates.capsuleId, scope.capsuleId)).orderBy(asc(tables.learningUpdates.seq));
+    expect(rows.map((row) => row.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    for (let i = 1; i < rows.length; i += 1) expect(rows[i]!.weightsBefore).toEqual(rows[i - 1]!.weightsAfter);
+  });
+
   it('keeps one linear chain under 25 concurrent learning steps on one capsule', async () => {
     const scope = await insertTenantWithCapsule(database);
     const brain = createLocalBrain({ database, clock, metrics: { observeLearningLatency: (s) => observed.push(s), countLearningSkipped: () => (skipped += 1) } });

@@ -7,7 +7,7 @@ import { asDatabaseFault, FOREIGN_KEY_VIOLATION, sqlStateOf, type Database } fro
 import type { BrainHealth, BrainMetricsSink } from '../brain-metrics.js';
 import { RecallStamps, recallMemories, rememberMemory } from './brain-memory.js';
 import { publishStep } from './brain-step.js';
-import { createLearningCache, oneStatementStep, type CachedCapsuleState } from './learning-cache.js';
+import { createLearningCache, oneStatementSteps, type CachedCapsuleState, type PendingStep } from './learning-cache.js';
 import { capsuleNotFound, isUuid, readCapsuleState } from './learning-ledger.js';
 import { readLearningHistory, resetToDefaults, rollbackTo } from './learning-rewind.js';
 
@@ -74,25 +74,10 @@ export function createLocalBrain({ database, clock = systemClock, metrics }: { d
   };
 
   /**
-   * One step: an iteration whose caller only appends, on a capsule this process knows, in one
-   * statement from the cached state; else (first step here, the capsule moved, feedback, a pause) in
-   * a transaction that locks the capsule — which also refreshes the cache.
+   * One step in a transaction that locks the capsule (first step here, the capsule moved, feedback, a
+   * pause, a request without a capsule id) — which also refreshes the cache.
    */
-  async function step(request: PublishTurnMetricsRequest, options: PublishOptions): Promise<PublishTurnMetricsResponse> {
-    const cached = request.capsule_id !== undefined ? cache.get(request.capsule_id, request.tenant) : undefined;
-    const { persist } = options;
-    if (cached && persist && options.appendOnly && (request.source ?? 'iteration') === 'iteration') {
-      try {
-        const done = await oneStatementStep(database, { cached, request, config: configOf(cached.learningConfig), clock, options: { ...options, persist } });
-        if (done) {
-          cache.set(done.next);
-          return done.response;
-        }
-      } catch (error) {
-        cache.forget(cached.capsuleId); // the outcome is unknown: the next step reads the capsule again
-        throw error;
-      }
-    }
+  async function lockingStep(request: PublishTurnMetricsRequest, options: PublishOptions): Promise<PublishTurnMetricsResponse> {
     let next: CachedCapsuleState | undefined;
     const capsuleId = request.capsule_id;
     try {
@@ -106,6 +91,69 @@ export function createLocalBrain({ database, clock = systemClock, metrics }: { d
     }
   }
 
+  /**
+   * Iterations whose callers only append, gathered by their capsule's queue while its previous
+   * statement ran: in one statement from the cached state (a group commit: one round trip and one
+   * commit for all of them, each still committed before its caller goes on). Without a cached state
+   * the first takes the locking path (which fills the cache) and the rest go on together; when the
+   * capsule moved, or the statement failed, each takes the path it would alone, in order — so every
+   * caller gets its own outcome.
+   */
+  async function appendSteps(steps: Array<PendingStep & { settle: Settle }>): Promise<void> {
+    let rest = steps;
+    const first = rest[0]!;
+    let cached = cache.get(first.request.capsule_id!, first.request.tenant);
+    if (!cached) {
+      await first.settle(() => lockingStep(first.request, first.options));
+      rest = rest.slice(1);
+      cached = rest[0] ? cache.get(rest[0].request.capsule_id!, rest[0].request.tenant) : undefined;
+    }
+    if (rest.length === 0) return;
+    let done: Awaited<ReturnType<typeof oneStatementSteps>> | undefined;
+    if (cached && rest.every((s) => s.request.tenant === cached.tenantId)) {
+      try {
+        done = await oneStatementSteps(database, { cached, steps: rest, config: configOf(cached.learningConfig), clock });
+      } catch (error) {
+        cache.forget(cached.capsuleId); // the outcome is unknown: the next step reads the capsule again
+        if (rest.length === 1) return void (await rest[0]!.settle(() => Promise.reject(error)));
+      }
+    }
+    if (done) {
+      cache.set(done.next);
+      rest.forEach((s, i) => void s.settle(() => Promise.resolve(done.responses[i]!)));
+      return;
+    }
+    if (cached) cache.forget(cached.capsuleId);
+    for (const s of rest) await s.settle(() => lockingStep(s.request, s.options));
+  }
+
+  type Settle = (work: () => Promise<PublishTurnMetricsResponse>) => Promise<void>;
+  /** Per capsule, the appending steps waiting for the capsule's next statement (not yet started). */
+  const gathering = new Map<string, Array<PendingStep & { settle: Settle }>>();
+  /** The most steps one statement carries. */
+  const GROUP_LIMIT = 32;
+
+  function step(request: PublishTurnMetricsRequest, options: PublishOptions): Promise<PublishTurnMetricsResponse> {
+    const capsuleId = request.capsule_id;
+    if (capsuleId === undefined) return lockingStep(request, options);
+    const { persist } = options;
+    if (!(persist && options.appendOnly && (request.source ?? 'iteration') === 'iteration')) {
+      return cache.serial(capsuleId, () => lockingStep(request, options));
+    }
+    return new Promise<PublishTurnMetricsResponse>((resolve, reject) => {
+      const settle: Settle = (work) => work().then(resolve, reject);
+      const waiting = gathering.get(capsuleId);
+      if (waiting && waiting.length < GROUP_LIMIT) return void waiting.push({ request, options: { ...options, persist }, settle });
+      const group = [{ request, options: { ...options, persist }, settle }];
+      gathering.set(capsuleId, group);
+      void cache.serial(capsuleId, async () => {
+        if (gathering.get(capsuleId) === group) gathering.delete(capsuleId);
+        // A fault here still answers every caller (settling twice changes nothing).
+        await appendSteps(group).catch((error: unknown) => group.forEach((s) => void s.settle(() => Promise.reject(error))));
+      });
+    });
+  }
+
   return {
     health: () => health,
 
@@ -116,7 +164,7 @@ export function createLocalBrain({ database, clock = systemClock, metrics }: { d
         throw new SomaError('VALIDATION_FAILED', 'iteration_number must be a whole number ≥ 0');
       }
       try {
-        const response = await guard(() => (request.capsule_id !== undefined ? cache.serial(request.capsule_id, () => step(request, options)) : step(request, options)));
+        const response = await guard(() => step(request, options));
         metrics?.observeLearningLatency(Number(process.hrtime.bigint() - started) / 1e9);
         return response;
       } catch (error) {
