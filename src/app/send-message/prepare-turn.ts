@@ -9,7 +9,7 @@ import { capabilityConfigs, capsuleFound, splitLearningConfig, type SplitLearnin
 import type { AppContext, Caller } from '../context.js';
 import { conversationAccess } from '../conversations.js';
 import { routeModel } from '../model-router.js';
-import { admitTurn } from '../quotas.js';
+import { checkTokenQuota, knownFull, turnSlot, turnSlotRefused } from '../quotas.js';
 import type { AnswerScorer } from '../turn/index.js';
 import { createAnswerScorer } from './answer-scorer.js';
 
@@ -53,7 +53,8 @@ function fitMessage(text: string, { model, contextTokens, overflow }: { model: C
 
 /**
  * Everything that can refuse a message (empty content, unknown conversation, observer, no model that
- * fits, invalid capsule settings, the tenant's quotas last), checked before anything is written — so
+ * fits, invalid capsule settings, the tenant's quotas last — the minute's turn is taken by the write
+ * that starts the turn, see start-turn), checked before anything is written — so
  * the HTTP layer can answer a refusal with a plain 4xx before it opens a stream.
  */
 export async function prepareTurn(
@@ -92,7 +93,10 @@ export async function prepareTurn(
   if (!fitted.ok) return fitted;
   const { rlmEnabled, rlmMaxIterations: maxIterations, rlmMinIterations: minIterations, rlmConvergenceThreshold: threshold } = capsule;
   const limits = iterationLimits({ capsule: { rlmEnabled, maxIterations, minIterations, threshold }, env: ctx.settings.rlm });
-  const admitted = await admitTurn(ctx, caller);
-  if (!admitted.ok) return admitted;
+  const tokens = await checkTokenQuota(ctx, caller);
+  if (!tokens.ok) return tokens;
+  // The minute's turn is taken when the turn is written (start-turn); a minute already found full is refused here.
+  const slot = turnSlot(ctx, caller);
+  if (slot && knownFull(slot)) return turnSlotRefused(slot);
   return ok({ ...fitted.value, conversationId, recent, capsule, split: split.value, enabledCapabilities, model: model.value, limits, ...(scorer.value ? { scorer: scorer.value } : {}) });
 }

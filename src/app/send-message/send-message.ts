@@ -23,24 +23,32 @@ export interface SendMessageInput {
 export async function sendMessage(ctx: AppContext, input: SendMessageInput): Promise<Result<TurnRunOutcome, Failure>> {
   const prepared = await prepareTurn(ctx, input);
   if (!prepared.ok) return prepared;
-  return ok(await runPreparedTurn(ctx, prepared.value, input));
+  return runPreparedTurn(ctx, prepared.value, input);
 }
 
 /** Runs a prepared turn ({@link startPreparedTurn}) and waits for its answer or its pause. */
-export async function runPreparedTurn(ctx: AppContext, prepared: PreparedTurn, input: Pick<SendMessageInput, 'caller' | 'signal' | 'onEvent'>): Promise<TurnRunOutcome> {
-  return (await startPreparedTurn(ctx, prepared, input)).done;
+export async function runPreparedTurn(ctx: AppContext, prepared: PreparedTurn, input: Pick<SendMessageInput, 'caller' | 'signal' | 'onEvent'>): Promise<Result<TurnRunOutcome, Failure>> {
+  const started = await startPreparedTurn(ctx, prepared, input);
+  return started.ok ? ok(await started.value.done) : started;
 }
 
 /**
  * Starts a prepared turn: stores the user message and the turn with `chat.turn_started` and its
  * `turn.started` SSE event, then runs it in this process (`ctx.live`) — recall, tools, the loop
  * with each iteration stored with its events, the close (also after a disconnect or a fault) —
- * whether or not anybody waits for `done`. Refused with NOT_READY while the server drains.
+ * whether or not anybody waits for `done`. Refused with NOT_READY while the server drains, and with
+ * RATE_LIMITED (nothing written) when the tenant's turns of this minute are taken.
  */
-export async function startPreparedTurn(ctx: AppContext, prepared: PreparedTurn, { caller, signal, onEvent }: Pick<SendMessageInput, 'caller' | 'signal' | 'onEvent'>): Promise<{ turnId: string; done: Promise<TurnRunOutcome> }> {
+export async function startPreparedTurn(
+  ctx: AppContext,
+  prepared: PreparedTurn,
+  { caller, signal, onEvent }: Pick<SendMessageInput, 'caller' | 'signal' | 'onEvent'>,
+): Promise<Result<{ turnId: string; done: Promise<TurnRunOutcome> }, Failure>> {
   if (ctx.live.draining) throw new SomaError('NOT_READY', 'this server is shutting down and starts no new turn; send the message again (to another server)', { retryable: true });
   const { text, conversationId, capsule, enabledCapabilities, model } = prepared;
-  const started = await startTurn(ctx, prepared, caller, onEvent);
+  const start = await startTurn(ctx, prepared, caller, onEvent);
+  if (!start.ok) return start;
+  const started = start.value;
   const done = launchTurn(
     ctx,
     {
@@ -65,5 +73,5 @@ export async function startPreparedTurn(ctx: AppContext, prepared: PreparedTurn,
     },
     { ...(signal ? { signal } : {}) },
   );
-  return { turnId: started.turnId, done };
+  return ok({ turnId: started.turnId, done });
 }

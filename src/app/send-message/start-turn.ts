@@ -4,6 +4,9 @@ import type { LearnedState, Weights } from '../../ports/learning.js';
 import { sha256Hex, stableSeed } from '../../shared/hash.js';
 import type { AppContext, Caller } from '../context.js';
 import { recordEvent } from '../events.js';
+import { knownFull, takeTurnSlot, turnSlot, turnSlotRefused } from '../quotas.js';
+import type { Failure } from '../../shared/errors.js';
+import { ok, type Result } from '../../shared/result.js';
 import type { TurnSettings } from '../turn/index.js';
 import { TurnEventLog } from '../turn-event-log.js';
 import type { RecalledForTurn } from '../turn/index.js';
@@ -30,10 +33,14 @@ export interface StartedTurn {
 /**
  * Starts a prepared turn: fixes its id, seed, settings (degraded mode, memory lane) and start state,
  * takes the conversation's recent history read by the preparation, then writes the turn (with its `turn.started` SSE event),
- * the user message, the message count and `chat.turn_started` in one statement (one commit).
+ * the user message, the message count and `chat.turn_started` in one statement (one commit) — which
+ * also takes the tenant's turn of this minute: with none left, nothing is written and the turn is
+ * refused (RATE_LIMITED).
  */
-export async function startTurn(ctx: AppContext, prepared: PreparedTurn, caller: Caller, onEvent?: OnTurnEvent): Promise<StartedTurn> {
+export async function startTurn(ctx: AppContext, prepared: PreparedTurn, caller: Caller, onEvent?: OnTurnEvent): Promise<Result<StartedTurn, Failure>> {
   const { text, conversationId, capsule, split, model, limits } = prepared;
+  const slot = turnSlot(ctx, caller);
+  if (slot && knownFull(slot)) return turnSlotRefused(slot);
   const turnId = ctx.ids.uuid();
   const seed = stableSeed(turnId);
   const startedAtMs = ctx.clock.now();
@@ -68,8 +75,9 @@ export async function startTurn(ctx: AppContext, prepared: PreparedTurn, caller:
   const inputHash = sha256Hex(text);
   const log = new TurnEventLog(1, onEvent && ((e) => onEvent({ id: e.id, event: e.event, data: e.data } as TurnEvent & { id: number })));
   log.stage([['turn.started', { turn_id: turnId, convergence_threshold: settings.threshold }]]);
-  // Only writes: one statement, one round trip.
-  await ctx.store.oneStatement(async (tx) => {
+  // Only writes: one statement, one round trip. The slot is its only write that must match a row.
+  const written = await ctx.store.oneStatement(async (tx) => {
+    if (slot) await takeTurnSlot(tx, slot);
     await tx.turns.insert({
       id: turnId,
       conversationId,
@@ -105,7 +113,9 @@ export async function startTurn(ctx: AppContext, prepared: PreparedTurn, caller:
       capsuleId: capsule.id,
       payload: { conversation_id: conversationId, message_id: userMessageId, user_id: caller.userId, input_hash: inputHash, seed, model: model.id },
     });
+    return true;
   });
+  if (!written) return turnSlotRefused(slot!);
   log.release();
-  return { turnId, seed, startedAtMs, settings, startState, history, log, lane, ...(recalled ? { recalled } : {}) };
+  return ok({ turnId, seed, startedAtMs, settings, startState, history, log, lane, ...(recalled ? { recalled } : {}) });
 }

@@ -43,7 +43,7 @@ export function messageRoutes(ctx: AppContext) {
     // Refusals (404, 403, no model…) and an unreachable database come back as plain errors before anything runs.
     const prepared = unwrap(await prepareTurn(ctx, { caller, conversationId, content }));
     if (respondAsync(c)) {
-      const { turnId, done } = await startPreparedTurn(ctx, prepared, { caller });
+      const { turnId, done } = unwrap(await startPreparedTurn(ctx, prepared, { caller }));
       done.catch((err) => ctx.logger.error({ err, turn_id: turnId }, 'background turn failed'));
       c.header('preference-applied', 'respond-async');
       c.header('location', `/v1/turns/${turnId}`);
@@ -52,10 +52,10 @@ export function messageRoutes(ctx: AppContext) {
     const controller = new AbortController();
     if (!(c.req.header('accept') ?? '').includes('text/event-stream')) {
       c.req.raw.signal?.addEventListener('abort', () => controller.abort(), { once: true });
-      const outcome = await (await startPreparedTurn(ctx, prepared, { caller, signal: controller.signal })).done;
+      const outcome = await unwrap(await startPreparedTurn(ctx, prepared, { caller, signal: controller.signal })).done;
       return isPaused(outcome) ? c.json(outcome, 202) : c.json(outcome, 200);
     }
-    const { turnId, done } = await startPreparedTurn(ctx, prepared, { caller, signal: controller.signal });
+    const { turnId, done } = unwrap(await startPreparedTurn(ctx, prepared, { caller, signal: controller.signal }));
     done.catch(() => undefined);
     return streamTurnEvents(c, {
       pingMs: ctx.settings.ssePingMs,
