@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { eq } from 'drizzle-orm';
+import { asc, eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drivers, freshDatabase } from '../../../test/support/databases.js';
 import { insertTenantWithCapsule } from '../../../test/support/capsules.js';
@@ -88,5 +88,28 @@ describe.each(drivers())('hot statements on %s', (driver) => {
     };
     expect(await read(viaBatch)).toEqual(await read(viaDrizzle));
     expect((await read(viaBatch)).data).toEqual({ text: 'it\'s "quoted" – ünïcode', n: 1.5, list: [1, null, { deep: true }] });
+  });
+
+  it("numbers one statement's rows of a table in the order they were written, whatever keys each gives", async () => {
+    const batch = new StatementBatch(database.db);
+    const ids = Array.from({ length: 5 }, () => randomUUID());
+    for (const [i, id] of ids.entries()) {
+      await batch.repositories.outbox.append({
+        id,
+        tenantId,
+        idempotencyKey: `order:${id}`,
+        topic: 'chat.events',
+        partitionKey: tenantId,
+        eventType: 'chat.turn_started' as const,
+        payload: { event_id: id, i } as unknown as EventEnvelope,
+        createdAt: new Date(),
+        // Every other row names a column the others leave to its default.
+        ...(i % 2 === 0 ? { headers: { n: String(i) } } : {}),
+      });
+    }
+    await database.run(statementOf(batch));
+    const stored = await database.db.select().from(tables.outboxMessages).where(inArray(tables.outboxMessages.id, ids)).orderBy(asc(tables.outboxMessages.seq));
+    expect(stored.map((row) => row.id)).toEqual(ids);
+    expect(stored.map((row) => row.headers)).toEqual([{ n: '0' }, {}, { n: '2' }, {}, { n: '4' }]);
   });
 });

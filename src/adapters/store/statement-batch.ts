@@ -143,18 +143,26 @@ function shapeOf(table: Table, row: Record<string, unknown>): InsertShape {
  * column's own mapping to the driver), without building Drizzle's query objects on every call.
  */
 export function insertClause(table: Table, row: Record<string, unknown>, values: unknown[]): string {
-  const { head, slots } = shapeOf(table, row);
-  let text = head;
-  for (let i = 0; i < slots.length; i++) {
-    const slot = slots[i];
-    if (i > 0) text += ', ';
-    if (!slot) {
-      text += 'default';
-      continue;
+  return insertRowsClause(table, [row], values);
+}
+
+/** One `insert` of several rows of a table (in their order: a serial column numbers them so). */
+function insertRowsClause(table: Table, rows: Record<string, unknown>[], values: unknown[]): string {
+  let text = '';
+  for (const row of rows) {
+    const { head, slots } = shapeOf(table, row);
+    text += text === '' ? head : '), (';
+    for (let i = 0; i < slots.length; i++) {
+      const slot = slots[i];
+      if (i > 0) text += ', ';
+      if (!slot) {
+        text += 'default';
+        continue;
+      }
+      const value = row[slot.key];
+      values.push(value === null ? null : slot.column.mapToDriverValue(value));
+      text += `$${values.length}`;
     }
-    const value = row[slot.key];
-    values.push(value === null ? null : slot.column.mapToDriverValue(value));
-    text += `$${values.length}`;
   }
   return `${text})`;
 }
@@ -196,7 +204,18 @@ export function statementOf(batch: StatementBatch, { head = [], headConditional 
     values.push(...clause.values);
     clauses.push(`${clause.name} as (${renumbered(clause.text, offset)})`);
   }
-  batch.writes.forEach((write, i) => clauses.push(`w${i} as (${'sql' in write ? clauseOf(write.sql, values) : insertClause(write.table, write.row, values)})`));
+  // The plain inserts into one table go as one insert of all their rows, where the first of them was:
+  // fewer clauses, and rows numbered by a serial column (the outbox's `seq`) in the order they were
+  // written — the order of a statement's separate clauses is PostgreSQL's to choose.
+  const rowsOf = new Map<Table, Record<string, unknown>[]>();
+  for (const write of batch.writes) if (!('sql' in write)) rowsOf.get(write.table)?.push(write.row) ?? rowsOf.set(write.table, [write.row]);
+  batch.writes.forEach((write, i) => {
+    if ('sql' in write) return void clauses.push(`w${i} as (${clauseOf(write.sql, values)})`);
+    const rows = rowsOf.get(write.table);
+    if (!rows) return;
+    rowsOf.delete(write.table);
+    clauses.push(`w${i} as (${insertRowsClause(write.table, rows, values)})`);
+  });
   let u = 0;
   for (const { tenantId, windowStart, amount } of batch.tokens.values()) {
     const offset = values.length;
