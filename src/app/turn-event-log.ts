@@ -50,6 +50,24 @@ export class TurnEventLog {
     for (const [event, data] of events) this.staged.push({ id: this.nextId++, event, data });
   }
 
+  /**
+   * Numbers more events for the same write after those already staged, and gives them as a batch of
+   * their own (stored apart from the rest, e.g. `turn.completed` with the turn row).
+   */
+  stageAlso(events: [string, unknown][]): StreamEventBatch | undefined {
+    const added = events.map(([event, data]) => ({ id: this.nextId++, event, data }));
+    this.staged.push(...added);
+    if (added.length === 0) return undefined;
+    return { first: added[0]!.id, last: added[added.length - 1]!.id, events: added.map((e) => [e.event, e.data]) };
+  }
+
+  /** Forgets the staged events of `batch` ({@link stageAlso}'s, the last staged) when that part of the write did not happen. */
+  unstageBatch(batch: StreamEventBatch): void {
+    const count = batch.last - batch.first + 1;
+    this.staged.splice(this.staged.length - count, count);
+    this.nextId -= count;
+  }
+
   /** Forgets staged events of a write that did not commit (their ids are given again). */
   unstage(): void {
     this.nextId -= this.staged.length;

@@ -54,18 +54,24 @@ export interface TurnClose {
   resumes: number;
 }
 
+/** A turn's close ready to be written: its answer and event, and the writes that store them. */
+export interface PreparedClose {
+  completion: TurnCompleted;
+  latencyMs: number;
+  /**
+   * Writes the close inside `tx` (with `streamEvents`, the SSE events stored with it): false, with
+   * nothing else written, when the turn was no longer running.
+   */
+  write(tx: Repositories, streamEvents: StreamEventBatch | undefined): Promise<boolean>;
+}
+
 /**
- * Closes a turn in one transaction: its best committed draft becomes the assistant message (replacing
- * an earlier run's answer; `metadata.partial` when the turn stopped early), the turn row gets its exit
- * reason — recorded on its last iteration too — and `chat.turn_complete` is written, with the SSE
- * events `events(completion)` gives. Closes only a turn that is still `running`: resolves undefined
- * (nothing written) when another process closed it first.
+ * A turn's close: its best committed draft becomes the assistant message (replacing an earlier run's
+ * answer; `metadata.partial` when the turn stopped early), the turn row gets its exit reason —
+ * recorded on its last iteration too — and `chat.turn_complete` is written. Closes only a turn that
+ * is still `running`.
  */
-export async function finishTurn(
-  ctx: Pick<AppContext, 'store' | 'ids' | 'clock' | 'metrics'>,
-  close: TurnClose,
-  events: (completion: TurnCompleted) => StreamEventBatch | undefined,
-): Promise<TurnCompleted | undefined> {
+export function prepareClose(ctx: Pick<AppContext, 'ids' | 'clock'>, close: TurnClose): PreparedClose {
   const { owner, exitReason, error, iterations } = close;
   const { turnId, conversationId, tenantId, capsuleId } = owner;
   const best = bestDraft(iterations);
@@ -101,8 +107,7 @@ export async function finishTurn(
     },
     createdAt: completedAt,
   };
-  const close_ = async (tx: Repositories) => {
-    const streamEvents = events(completion);
+  const write = async (tx: Repositories, streamEvents: StreamEventBatch | undefined) => {
     const finished = await tx.turns.finish(turnId, {
       status: statusOf(exitReason),
       exitReason,
@@ -131,12 +136,26 @@ export async function finishTurn(
     });
     return true;
   };
+  return { completion, latencyMs, write };
+}
+
+/**
+ * Closes a turn ({@link prepareClose}) in one commit, with the SSE events `events(completion)` gives.
+ * Resolves undefined (nothing written) when another process closed it first.
+ */
+export async function finishTurn(
+  ctx: Pick<AppContext, 'store' | 'ids' | 'clock' | 'metrics'>,
+  close: TurnClose,
+  events: (completion: TurnCompleted) => StreamEventBatch | undefined,
+): Promise<TurnCompleted | undefined> {
+  const { completion, latencyMs, write } = prepareClose(ctx, close);
+  const close_ = (tx: Repositories) => write(tx, events(completion));
   // A first close only writes (the turn row, the answer, the message count, the event): one statement,
   // one round trip, which writes nothing when the turn was no longer running. A resumed turn's close
   // reads the answer it replaces, so it runs as a transaction.
   const closed = close.resumes > 0 ? await ctx.store.transaction(close_) : ((await ctx.store.oneStatement(close_)) ?? false);
   if (!closed) return undefined;
-  ctx.metrics.turn(exitReason, iterations.length, latencyMs / 1000);
+  ctx.metrics.turn(close.exitReason, close.iterations.length, latencyMs / 1000);
   return completion;
 }
 

@@ -82,7 +82,14 @@ async function runTurn(ctx: AppContext, run: TurnRun, signal: AbortSignal): Prom
   const { owner, model, settings, log } = run;
   const scope = { tenantId: owner.tenantId, capsuleId: owner.capsuleId };
   const approvalTimeoutS = run.capsule.toolPolicy.approval_timeout_s ?? DEFAULT_APPROVAL_TIMEOUT_S;
-  const sink = createTurnSink(ctx, { owner, log, approvalTimeoutS, ...(run.resume?.uncounted ? { counted: run.resume.uncounted } : {}) });
+  const sink = createTurnSink(ctx, {
+    owner,
+    log,
+    approvalTimeoutS,
+    ...(run.resume?.uncounted ? { counted: run.resume.uncounted } : {}),
+    // A first run closes with the iteration that ends it; a resumed run's close replaces an earlier answer (closeRun).
+    ...(run.resumes === 0 ? { close: { model: model.id, startedAtMs: run.startedAtMs } } : {}),
+  });
   return traceTurn({ capsuleId: owner.capsuleId, capsuleName: run.capsule.name, conversationId: owner.conversationId, turnId: owner.turnId, model: model.id }, async (span) => {
     let toolSet: ToolSet | undefined;
     let result: TurnLoopResult | undefined;
@@ -121,6 +128,14 @@ async function runTurn(ctx: AppContext, run: TurnRun, signal: AbortSignal): Prom
 /** Closes the run's turn: `error` (when it failed) goes out at once, `turn.completed` with the close. */
 async function closeRun(ctx: AppContext, run: TurnRun, result: ClosedLoopResult, sink: LiveTurnSink): Promise<TurnCompleted> {
   const { log, owner } = run;
+  const merged = sink.closed();
+  if (merged && !result.error && merged.completion.exit_reason === result.exitReason && merged.completion.iterations === result.iterations.length) {
+    // Closed in the last iteration's commit, `turn.completed` released with it.
+    ctx.metrics.turn(result.exitReason, result.iterations.length, merged.latencyMs / 1000);
+    sink.settle(result.exitReason);
+    log.end('closed');
+    return merged.completion;
+  }
   if (result.error) log.emit('error', { code: result.error.code, message: result.error.message });
   const close = {
     owner,
@@ -147,7 +162,10 @@ async function closeRun(ctx: AppContext, run: TurnRun, result: ClosedLoopResult,
       sink.settle(result.exitReason);
       return stored;
     }
-    ctx.logger.warn({ turn_id: owner.turnId }, 'another process closed this turn first');
+    ctx.logger.warn({ turn_id: owner.turnId }, 'the turn was closed already (by another process, or by a commit whose reply was lost)');
+    // The close that did commit is the answer: its `turn.completed`, as stored.
+    const closedAlready = await storedCompletion(ctx, owner.turnId).catch(() => undefined);
+    if (closedAlready) return closedAlready;
   } catch (cause) {
     ctx.logger.error({ err: cause, turn_id: owner.turnId }, 'closing the turn failed; the crash sweep closes it later');
   } finally {
@@ -155,6 +173,12 @@ async function closeRun(ctx: AppContext, run: TurnRun, result: ClosedLoopResult,
   }
   const best = bestDraft(close.iterations);
   return { turn_id: owner.turnId, message_id: '', content: best?.content ?? '', iterations: close.iterations.length, exit_reason: result.exitReason, convergence_score: best?.convergenceScore ?? null, tools_used: result.toolsUsed };
+}
+
+/** The turn's last stored `turn.completed` (a resumed turn has one per close). */
+async function storedCompletion(ctx: AppContext, turnId: string): Promise<TurnCompleted | undefined> {
+  const events = await ctx.store.streamEvents.list(turnId, { after: 0 });
+  return events.findLast((e) => e.event === 'turn.completed')?.data as TurnCompleted | undefined;
 }
 
 function pausedOutcome(turnId: string, iteration: number, log: TurnEventLog): TurnPaused {

@@ -3,6 +3,9 @@ import type { ToolOutcome } from '../../ports/tools.js';
 import type { AppContext } from '../context.js';
 import type { TurnEventLog } from '../turn-event-log.js';
 import { isAwaitingApproval, type IterationRecord, type TurnSink } from '../turn/index.js';
+import type { StreamEventBatch } from '../../ports/store.js';
+import type { ExitReason } from '../../core/turn/index.js';
+import { prepareClose, type PreparedClose } from './finish-turn.js';
 import { pauseForApproval } from './pause-turn.js';
 import { saveIteration, type IterationOwner } from './save-iteration.js';
 
@@ -17,6 +20,14 @@ export function metricModelLabel(model: string): string {
 export interface LiveTurnSink extends TurnSink {
   /** Counts the last iteration in `rlm_iterations_total` with the turn's exit reason (once the turn closed). */
   settle(exitReason: string): void;
+  /** The close committed with the iteration that ended the turn (its `turn.completed` released with it), if it was. */
+  closed(): PreparedClose | undefined;
+}
+
+/** What a sink needs to close the turn with the iteration that ends it (a first run only: a resumed run's close reads the answer it replaces). */
+export interface CloseWithLastIteration {
+  model: string;
+  startedAtMs: number;
 }
 
 /**
@@ -26,15 +37,22 @@ export interface LiveTurnSink extends TurnSink {
  * the turn in that transaction. Metrics count each iteration once, with the exit reason it ends up
  * with: `continue` once another follows, else the turn's (`settle`).
  */
-export function createTurnSink(ctx: AppContext, { owner, log, approvalTimeoutS, counted }: { owner: IterationOwner; log: TurnEventLog; approvalTimeoutS: number; counted?: IterationRecord }): LiveTurnSink {
+export function createTurnSink(
+  ctx: AppContext,
+  { owner, log, approvalTimeoutS, counted, close }: { owner: IterationOwner; log: TurnEventLog; approvalTimeoutS: number; counted?: IterationRecord; close?: CloseWithLastIteration },
+): LiveTurnSink {
   let uncounted = counted;
+  /** The close written with the last save (valid once that save committed), and the one that did. */
+  let pendingClose: { record: IterationRecord; prepared: PreparedClose } | undefined;
+  let closedWith: PreparedClose | undefined;
   const count = (record: IterationRecord, exitReason: string) => ctx.metrics.iteration(exitReason, record.convergenceScore);
   return {
     iterationStarted: (iteration) => void log.emit('iteration.started', { iteration }),
     delta: (iteration, text) => void log.emit('iteration.delta', { iteration, text }),
     toolCall: (iteration, call) => void log.emit('tool.call', { iteration, call_id: call.callId, name: call.name, args: call.args }),
     toolResult: (iteration, outcome) => void log.emit('tool.result', toolResultData(iteration, outcome)),
-    saveIteration: async (record, transaction) => {
+    saveIteration: async (record, transaction, turn) => {
+      pendingClose = undefined;
       const awaiting = record.toolResults.filter(isAwaitingApproval);
       const pausing = record.exitReason === 'continue' && awaiting.length > 0;
       const expiresAt = new Date(ctx.clock.now() + approvalTimeoutS * 1000);
@@ -47,12 +65,27 @@ export function createTurnSink(ctx: AppContext, { owner, log, approvalTimeoutS, 
         ['iteration.completed', iterationCompletedData(record)],
       ]);
       const events = log.pendingBatch();
-      const extra = pausing ? (tx: Repositories) => pauseForApproval(ctx, tx, { owner, iteration: record.iteration, calls: awaiting, expiresAt }) : undefined;
+      // The iteration that ends the turn closes it in the same commit: one round trip less, and no
+      // moment where the turn's last iteration is stored but the turn still runs.
+      const prepared = close && turn && !pausing && record.exitReason !== 'continue' ? closeWith(record, turn, close) : undefined;
+      let closeEvents: StreamEventBatch | undefined;
+      let closedNow = false;
+      if (prepared) closeEvents = log.stageAlso([['turn.completed', prepared.completion]]);
+      const extra = pausing
+        ? (tx: Repositories) => pauseForApproval(ctx, tx, { owner, iteration: record.iteration, calls: awaiting, expiresAt })
+        : prepared
+          ? async (tx: Repositories) => void (closedNow = await prepared.write(tx, closeEvents))
+          : undefined;
       await saveIteration(ctx, owner, { ...record, ...(events ? { streamEvents: events } : {}) }, transaction, extra);
+      // Another process closed the turn first: the iteration is stored, its close is not (the run's close finds out).
+      if (prepared && !closedNow && closeEvents) log.unstageBatch(closeEvents);
+      if (prepared && closedNow) pendingClose = { record, prepared };
     },
     appendsOnly: (exitReason, toolResults) => !(exitReason === 'continue' && toolResults.some(isAwaitingApproval)),
     iterationCompleted: (record) => {
       log.release();
+      if (pendingClose?.record === record) closedWith = pendingClose.prepared;
+      pendingClose = undefined;
       ctx.metrics.tokens(metricModelLabel(record.model), record.promptTokens, record.completionTokens);
       if (uncounted) count(uncounted, 'continue');
       uncounted = undefined;
@@ -63,7 +96,13 @@ export function createTurnSink(ctx: AppContext, { owner, log, approvalTimeoutS, 
       if (uncounted) count(uncounted, exitReason);
       uncounted = undefined;
     },
+    closed: () => closedWith,
   };
+
+  function closeWith(record: IterationRecord, turn: { records: readonly IterationRecord[]; toolsUsed: ReadonlySet<string> }, { model, startedAtMs }: CloseWithLastIteration): PreparedClose {
+    const iterations = [...turn.records, record].map((r) => ({ iteration: r.iteration, content: r.content, convergenceScore: r.convergenceScore, exitReason: r.exitReason, completionTokens: r.completionTokens, model: r.model }));
+    return prepareClose(ctx, { owner, model, startedAtMs, exitReason: record.exitReason as ExitReason, iterations, toolsUsed: [...turn.toolsUsed], resumes: 0 });
+  }
 }
 
 export function toolResultData(iteration: number, outcome: ToolOutcome) {

@@ -16,7 +16,7 @@ export async function learnAndStore({ facts, learner, sink, clock, progress }: {
     appendOnly: sink.appendsOnly?.(facts.decision, facts.tools.outcomes) ?? false,
     persist: async (result, transaction) => {
       const built = buildIterationRecord(facts, result, progress.state, clock.now());
-      await sink.saveIteration(built, transaction);
+      await sink.saveIteration(built, transaction, { records: progress.records, toolsUsed: progress.toolsUsed });
       record = built; // the last attempt is the one that committed
     },
   });

@@ -126,8 +126,12 @@ export interface TurnSink {
   delta(iteration: number, text: string): void;
   toolCall(iteration: number, call: ToolCall): void;
   toolResult(iteration: number, outcome: ToolOutcome): void;
-  /** Stores the iteration and its event atomically (inside `transaction` when given); the loop waits for it. */
-  saveIteration(record: IterationRecord, transaction?: unknown): Promise<void>;
+  /**
+   * Stores the iteration and its event atomically (inside `transaction` when given); the loop waits
+   * for it. `turn`: the turn's iterations before this one and the tools it used so far (a live sink
+   * closes the turn in the same commit when this iteration ends it).
+   */
+  saveIteration(record: IterationRecord, transaction?: unknown, turn?: { records: readonly IterationRecord[]; toolsUsed: ReadonlySet<string> }): Promise<void>;
   /** Whether saving an iteration that ends with `exitReason` after these tool outcomes only appends rows (no pause, no read). */
   appendsOnly?(exitReason: string, toolResults: readonly ToolOutcome[]): boolean;
   iterationCompleted(record: IterationRecord): void;
