@@ -113,4 +113,19 @@ describe.each(drivers())('hot statements on %s', (driver) => {
     expect(stored.map((row) => row.id)).toEqual(ids);
     expect(stored.map((row) => row.turnId)).toEqual([ids[0], null, ids[0], null, ids[0]]);
   });
+
+  it("adds up one statement's changes of one row: two message counts of a conversation, two token counts of a tenant's day", async () => {
+    const store = createDrizzleStore(database);
+    const [before] = await database.db.select().from(tables.conversations).where(eq(tables.conversations.id, conversationId));
+    const day = new Date('2026-12-02T00:00:00Z');
+    const batch = new StatementBatch(database.db);
+    await batch.repositories.conversations.countMessages(conversationId, 1);
+    await batch.repositories.usage.addTokens(tenantId, day, 7);
+    await batch.repositories.conversations.countMessages(conversationId, 2);
+    await batch.repositories.usage.addTokens(tenantId, day, 5);
+    await database.run(statementOf(batch));
+    const [after] = await database.db.select().from(tables.conversations).where(eq(tables.conversations.id, conversationId));
+    expect(after!.messageCount).toBe(before!.messageCount + 3);
+    expect(await store.usage.used(tenantId, 'tokens', day)).toBe(12);
+  });
 });

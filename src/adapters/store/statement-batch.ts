@@ -26,6 +26,8 @@ export class StatementBatch {
    * statement), and one fixed clause per row is cheaper than Drizzle's builder on every iteration.
    */
   readonly tokens = new Map<string, { tenantId: string; windowStart: Date; amount: number }>();
+  /** Messages added per conversation in this batch (one update per row, for the same reason). */
+  readonly messageCounts = new Map<string, number>();
   readonly repositories: Repositories;
   constructor(readonly db: Db) {
     const base = repositoriesOf(recorder(db, this.writes));
@@ -41,9 +43,16 @@ export class StatementBatch {
           else this.tokens.set(key, { tenantId, windowStart, amount: tokens });
         },
       },
+      conversations: {
+        ...base.conversations,
+        countMessages: async (id, count) => void this.messageCounts.set(id, (this.messageCounts.get(id) ?? 0) + count),
+      },
     };
   }
 }
+
+/** A conversation's message count raised by the batch's sum (the conversation repository's `countMessages`). */
+const COUNT_MESSAGES = `update conversations set message_count = message_count + $2 where id = $1`;
 
 /** A tenant's tokens of a window raised by the batch's sum (the usage repository's `addTokens`, as fixed text). */
 const ADD_TOKENS = `insert into tenant_usage (tenant_id, kind, window_start, amount) values ($1, 'tokens', $2::timestamptz, $3)
@@ -217,6 +226,11 @@ export function statementOf(batch: StatementBatch, { head = [], headConditional 
     clauses.push(`w${i} as (${insertRowsClause(write.table, rows, values)})`);
   });
   let u = 0;
+  for (const [id, count] of batch.messageCounts) {
+    const offset = values.length;
+    values.push(id, count);
+    clauses.push(`c${u++} as (${renumbered(COUNT_MESSAGES, offset)})`);
+  }
   for (const { tenantId, windowStart, amount } of batch.tokens.values()) {
     const offset = values.length;
     values.push(tenantId, windowStart.toISOString(), amount);

@@ -28,6 +28,15 @@ export function memoryOwner(scope: BrainScope, config: LearningConfig): string {
   return config.memory_scope === 'capsule' ? '' : (scope.userId ?? '');
 }
 
+/** A memory stored or restated by its key, and the size of its scope after it (fixed text: a statement of every turn). */
+const REMEMBER = `with upserted as (
+    insert into memories (id, tenant_id, capsule_id, user_id, key, content, importance, novelty, tags, created_at)
+    values ($1, $2, $3, $4, $5, $6, $7, $8, $9::text[], $10::timestamptz)
+    on conflict (tenant_id, capsule_id, user_id, key) do update
+      set content = excluded.content, importance = excluded.importance, novelty = excluded.novelty, tags = excluded.tags, created_at = excluded.created_at
+    returning (xmax = 0) as fresh)
+  select ((select count(*) from memories where tenant_id = $2 and capsule_id = $3 and user_id = $4) + (select count(*) from upserted where fresh))::int as count`;
+
 /** A half-life below this reaches PostgreSQL as a denormal float8, which its input function refuses. */
 const MIN_HALF_LIFE_S = 1e-6;
 
@@ -44,18 +53,13 @@ export async function rememberMemory(
   const now = new Date(clock.now());
   const userId = memoryOwner(scope, config);
   const m = tables.memories;
-  const values = { content: memory.content, importance: unit(memory.importance ?? 0.5), novelty: unit(memory.novelty ?? 0.5), tags: memory.tags ?? [], createdAt: now };
   const inScope = and(eq(m.tenantId, scope.tenantId), eq(m.capsuleId, scope.capsuleId), eq(m.userId, userId));
   // One statement: the upsert, and the scope's size after it (the count sees the scope as it was
   // before the statement, so a new row is added to it; a restated key is already counted).
-  const upsert = database.db
-    .insert(m)
-    .values({ id: crypto.randomUUID(), tenantId: scope.tenantId, capsuleId: scope.capsuleId, userId, key: memory.key, ...values })
-    .onConflictDoUpdate({ target: [m.tenantId, m.capsuleId, m.userId, m.key], set: values })
-    .returning({ fresh: sql<boolean>`(xmax = 0)`.as('fresh') });
-  const [row] = await database.query<{ count: number }>(
-    sql`with upserted as ${upsert} select ((select count(*) from ${m} where ${inScope}) + (select count(*) from upserted where fresh))::int as count`,
-  );
+  const [row] = await database.run<{ count: number }>({
+    text: REMEMBER,
+    values: [crypto.randomUUID(), scope.tenantId, scope.capsuleId, userId, memory.key, memory.content, unit(memory.importance ?? 0.5), unit(memory.novelty ?? 0.5), memory.tags ?? [], now.toISOString()],
+  });
   if (Number(row?.count ?? 0) <= config.memory_limit) return;
   // Retention, only when the scope is over its limit: keep the `memory_limit` best by importance ×
   // recency (newest first among equals), whatever else was remembered meanwhile.

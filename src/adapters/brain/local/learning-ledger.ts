@@ -52,9 +52,12 @@ export function isUuid(value: string): boolean {
 }
 
 /**
- * Locks the capsule row (`SELECT … FOR UPDATE`) and reads its learned state. Call inside a
+ * Locks the capsule row (`SELECT … FOR NO KEY UPDATE`) and reads its learned state. Call inside a
  * transaction, with its `tx`: concurrent learners of one capsule queue here, so each reads the state
- * the previous one committed. Undefined for an unknown capsule or another tenant's.
+ * the previous one committed. Undefined for an unknown capsule or another tenant's. The lock is the
+ * one the capsule's `UPDATE` takes anyway: it does not hold up the foreign-key checks (`FOR KEY
+ * SHARE`) of other writes that name the capsule — a turn's start holding its conversation row while
+ * it waited for this step, which updates that conversation when it closes the turn, was a deadlock.
  */
 export async function lockCapsuleState(tx: LedgerTx, scope: { tenantId: string; capsuleId: string }): Promise<LockedCapsuleState | undefined> {
   const row = await selectCapsuleState(tx, scope, { forUpdate: true });
@@ -84,7 +87,7 @@ async function selectCapsuleState(executor: Executor, { tenantId, capsuleId }: {
     })
     .from(tables.capsules)
     .where(and(eq(tables.capsules.id, capsuleId), eq(tables.capsules.tenantId, tenantId)));
-  const rows = forUpdate ? await query.for('update') : await query;
+  const rows = forUpdate ? await query.for('no key update') : await query;
   return rows[0];
 }
 
