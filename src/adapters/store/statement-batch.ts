@@ -217,7 +217,12 @@ export function statementOf(batch: StatementBatch, { head = [], headConditional 
   // fewer clauses, and rows numbered by a serial column (the outbox's `seq`) in the order they were
   // written — the order of a statement's separate clauses is PostgreSQL's to choose.
   const rowsOf = new Map<Table, Record<string, unknown>[]>();
-  for (const write of batch.writes) if (!('sql' in write)) rowsOf.get(write.table)?.push(write.row) ?? rowsOf.set(write.table, [write.row]);
+  for (const write of batch.writes) {
+    if ('sql' in write) continue;
+    const rows = rowsOf.get(write.table);
+    if (rows) rows.push(write.row);
+    else rowsOf.set(write.table, [write.row]);
+  }
   batch.writes.forEach((write, i) => {
     if ('sql' in write) return void clauses.push(`w${i} as (${clauseOf(write.sql, values)})`);
     const rows = rowsOf.get(write.table);
