@@ -3,7 +3,6 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Admin, Consumer, stringDeserializers } from '@platformatic/kafka';
-import pg from 'pg';
 
 /** Helpers the relay tests share: a consumer that collects a topic, broker control, throwaway databases. */
 
@@ -127,32 +126,6 @@ export function ownsBroker(brokers: string | undefined): boolean {
   if (!brokers) return false;
   const scripted = execFileSync('bash', [kafkaScript, 'url'], { encoding: 'utf8' }).trim();
   return brokers.split(',').map((broker) => broker.trim()).includes(scripted);
-}
-
-/** A throwaway PostgreSQL database next to `adminUrl`'s; dropped by the returned `drop`. */
-export async function createScratchDatabase(adminUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `soma_relay_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const client = new pg.Client({ connectionString: adminUrl });
-      await client.connect();
-      try {
-        await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      } finally {
-        await client.end();
-      }
-    },
-  };
 }
 
 export async function waitFor<T>(probe: () => Promise<T | undefined | false>, { timeoutMs = 60_000, intervalMs = 100, what = 'a condition' } = {}): Promise<T> {

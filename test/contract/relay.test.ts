@@ -5,9 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/adapters/store/index.js';
 import { services, skipWithout } from '../support/services.js';
 import { describeOutboxRelayContract } from './relay.contract.js';
-import { collect, createScratchDatabase, kafkaScriptCommand, ownsBroker, uniqueEventIds, uniqueName } from './relay-kafka.js';
+import { collect, kafkaScriptCommand, ownsBroker, uniqueEventIds, uniqueName } from './relay-kafka.js';
 import { createKafkaPublisher, createOutboxRelay } from '../../src/adapters/relay/index.js';
-import { drivers } from '../support/databases.js';
+import { createPostgresDatabase, drivers } from '../support/databases.js';
 import { ADMIN_TOKEN, spawnServer, startTestSoma } from '../support/soma.js';
 
 // One file for both drivers: the outage tests stop the shared broker, so nothing else of this
@@ -41,7 +41,7 @@ describe.skipIf(skipWithout('kafkaBrokers') || skipWithout('databaseUrl'))('rela
     concurrentRelays: true,
     setup: async () => {
       // A database of its own, so other suites' outbox rows never meet these relays.
-      const scratch = await createScratchDatabase(services.databaseUrl!);
+      const scratch = await createPostgresDatabase(services.databaseUrl!, 'soma_relay');
       return {
         open: async () => {
           const database = await openDatabase({ databaseUrl: scratch.url });
