@@ -147,16 +147,12 @@ function shapeOf(table: Table, row: Record<string, unknown>): InsertShape {
 }
 
 /**
- * `insert into t (every column) values (…)` for one row, its parameters numbered after `values`'s:
- * what Drizzle's builder sends (a missing key is `default`, null stays null, others go through the
- * column's own mapping to the driver), without building Drizzle's query objects on every call.
+ * `insert into t (every column) values (…), (…)` for rows of one table, in their order (a serial
+ * column numbers them so), its parameters numbered after `values`'s: what Drizzle's builder sends (a
+ * missing key is `default`, null stays null, others go through the column's own mapping to the
+ * driver), without building Drizzle's query objects on every call.
  */
-export function insertClause(table: Table, row: Record<string, unknown>, values: unknown[]): string {
-  return insertRowsClause(table, [row], values);
-}
-
-/** One `insert` of several rows of a table (in their order: a serial column numbers them so). */
-function insertRowsClause(table: Table, rows: Record<string, unknown>[], values: unknown[]): string {
+function insertClause(table: Table, rows: Record<string, unknown>[], values: unknown[]): string {
   let text = '';
   for (const row of rows) {
     const { head, slots } = shapeOf(table, row);
@@ -208,11 +204,12 @@ export interface FixedClause {
 export function statementOf(batch: StatementBatch, { head = [], headConditional = [] }: { head?: FixedClause[]; headConditional?: string[] } = {}): Statement {
   const values: unknown[] = [];
   const clauses: string[] = [];
-  for (const clause of head) {
+  const fixed = ({ name, text, values: own }: FixedClause) => {
     const offset = values.length;
-    values.push(...clause.values);
-    clauses.push(`${clause.name} as (${renumbered(clause.text, offset)})`);
-  }
+    values.push(...own);
+    clauses.push(`${name} as (${renumbered(text, offset)})`);
+  };
+  head.forEach(fixed);
   // The plain inserts into one table go as one insert of all their rows, where the first of them was:
   // fewer clauses, and rows numbered by a serial column (the outbox's `seq`) in the order they were
   // written — the order of a statement's separate clauses is PostgreSQL's to choose.
@@ -228,19 +225,10 @@ export function statementOf(batch: StatementBatch, { head = [], headConditional 
     const rows = rowsOf.get(write.table);
     if (!rows) return;
     rowsOf.delete(write.table);
-    clauses.push(`w${i} as (${insertRowsClause(write.table, rows, values)})`);
+    clauses.push(`w${i} as (${insertClause(write.table, rows, values)})`);
   });
-  let u = 0;
-  for (const [id, count] of batch.messageCounts) {
-    const offset = values.length;
-    values.push(id, count);
-    clauses.push(`c${u++} as (${renumbered(COUNT_MESSAGES, offset)})`);
-  }
-  for (const { tenantId, windowStart, amount } of batch.tokens.values()) {
-    const offset = values.length;
-    values.push(tenantId, windowStart.toISOString(), amount);
-    clauses.push(`u${u++} as (${renumbered(ADD_TOKENS, offset)})`);
-  }
+  [...batch.messageCounts].forEach(([id, count], i) => fixed({ name: `c${i}`, text: COUNT_MESSAGES, values: [id, count] }));
+  [...batch.tokens.values()].forEach(({ tenantId, windowStart, amount }, i) => fixed({ name: `u${i}`, text: ADD_TOKENS, values: [tenantId, windowStart.toISOString(), amount] }));
   const conditional = [...headConditional, ...batch.writes.flatMap((w, i) => (w.conditional ? [`w${i}`] : []))];
   const check = conditional.length === 0 ? '1' : `1 / (${conditional.map((name) => `(select count(*) from ${name})::int`).join(' * ')})`;
   if (clauses.length === 0) return { text: 'select 1', values: [] };
