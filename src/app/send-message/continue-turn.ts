@@ -7,7 +7,7 @@ import type { IterationDecision } from '../../core/turn/index.js';
 import type { IterationMetadata, IterationRecord, TurnSettings } from '../turn/index.js';
 import { explorationWeights, flippedExplorationWeights, resolveLearningConfig } from '../../core/learning/index.js';
 import { createAnswerScorer } from './answer-scorer.js';
-import { finishTurnDurably } from './finish-turn.js';
+import { closingDraftOfRecord, finishTurnDurably } from './finish-turn.js';
 import { launchTurn, type TurnRun } from './run-turn.js';
 import { HISTORY_MESSAGES } from './prepare-turn.js';
 import type { TurnRunOutcome } from './turn-events.js';
@@ -67,7 +67,7 @@ export async function continueTurn(ctx: AppContext, turn: TurnRecord, { afterPau
   const question = messages.find((m) => m.role === 'user');
   if (!capsule || !model || !question) {
     log.emit('error', { code: capsule ? 'NO_MODEL_AVAILABLE' : 'CAPSULE_NOT_FOUND', message: `the turn cannot run again: its ${capsule ? 'model' : 'capsule'} is not available` });
-    const iterations = records.map((r) => ({ iteration: r.iteration, content: r.content, convergenceScore: r.convergenceScore, exitReason: r.exitReason, completionTokens: r.completionTokens, model: r.model }));
+    const iterations = records.map(closingDraftOfRecord);
     const error = { code: capsule ? 'NO_MODEL_AVAILABLE' : 'CAPSULE_NOT_FOUND', message: 'the turn cannot run again', iteration: records.length };
     await finishTurnDurably(
       ctx,

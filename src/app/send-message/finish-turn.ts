@@ -2,6 +2,7 @@ import { bestDraft, type ExitReason, type ScoredDraft } from '../../core/turn/in
 import type { Repositories, StoredIteration, StreamEventBatch, TurnStatus } from '../../ports/store.js';
 import { hasErrorCode } from '../../shared/errors.js';
 import type { AppContext } from '../context.js';
+import type { IterationRecord } from '../turn/index.js';
 import { recordEvent } from '../events.js';
 import type { IterationOwner } from './save-iteration.js';
 import type { TurnCompleted } from './turn-events.js';
@@ -21,6 +22,11 @@ export interface ClosingDraft extends ScoredDraft {
   exitReason: string;
   completionTokens: number;
   model: string;
+}
+
+/** A committed iteration of this run as a {@link ClosingDraft}. */
+export function closingDraftOfRecord(r: Pick<IterationRecord, 'iteration' | 'content' | 'convergenceScore' | 'exitReason' | 'completionTokens' | 'model'>): ClosingDraft {
+  return { iteration: r.iteration, content: r.content, convergenceScore: r.convergenceScore, exitReason: r.exitReason, completionTokens: r.completionTokens, model: r.model };
 }
 
 /** A stored iteration row as a {@link ClosingDraft}. */

@@ -10,7 +10,7 @@ import type { AppContext } from '../context.js';
 import type { TurnEventLog } from '../turn-event-log.js';
 import { createBrainLearner, runTurnLoop, traceTurn, type ClosedLoopResult, type IterationRecord, type AnswerScorer, type RecalledForTurn, type TurnLoopResult, type TurnSettings } from '../turn/index.js';
 import { resolveApprovals } from './apply-approvals.js';
-import { finishTurnDurably } from './finish-turn.js';
+import { closingDraftOfRecord, finishTurnDurably } from './finish-turn.js';
 import { recallForTurn } from './recall-for-turn.js';
 import { rememberTurn } from './remember-turn.js';
 import type { IterationOwner } from './save-iteration.js';
@@ -143,7 +143,7 @@ async function closeRun(ctx: AppContext, run: TurnRun, result: ClosedLoopResult,
     startedAtMs: run.startedAtMs,
     exitReason: result.exitReason,
     ...(result.error ? { error: result.error } : {}),
-    iterations: result.iterations.map((r) => ({ iteration: r.iteration, content: r.content, convergenceScore: r.convergenceScore, exitReason: r.exitReason, completionTokens: r.completionTokens, model: r.model })),
+    iterations: result.iterations.map(closingDraftOfRecord),
     toolsUsed: result.toolsUsed,
     resumes: run.resumes,
   };

@@ -5,7 +5,7 @@ import type { TurnEventLog } from '../turn-event-log.js';
 import { isAwaitingApproval, type IterationRecord, type TurnSink } from '../turn/index.js';
 import type { StreamEventBatch } from '../../ports/store.js';
 import type { ExitReason } from '../../core/turn/index.js';
-import { prepareClose, type PreparedClose } from './finish-turn.js';
+import { closingDraftOfRecord, prepareClose, type PreparedClose } from './finish-turn.js';
 import { pauseForApproval } from './pause-turn.js';
 import { saveIteration, type IterationOwner } from './save-iteration.js';
 
@@ -100,7 +100,7 @@ export function createTurnSink(
   };
 
   function closeWith(record: IterationRecord, turn: { records: readonly IterationRecord[]; toolsUsed: ReadonlySet<string> }, { model, startedAtMs }: CloseWithLastIteration): PreparedClose {
-    const iterations = [...turn.records, record].map((r) => ({ iteration: r.iteration, content: r.content, convergenceScore: r.convergenceScore, exitReason: r.exitReason, completionTokens: r.completionTokens, model: r.model }));
+    const iterations = [...turn.records, record].map(closingDraftOfRecord);
     return prepareClose(ctx, { owner, model, startedAtMs, exitReason: record.exitReason as ExitReason, iterations, toolsUsed: [...turn.toolsUsed], resumes: 0 });
   }
 }
