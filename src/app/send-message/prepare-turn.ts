@@ -9,7 +9,7 @@ import { capabilityConfigs, capsuleFound, splitLearningConfig, type SplitLearnin
 import type { AppContext, Caller } from '../context.js';
 import { conversationAccess } from '../conversations.js';
 import { routeModel } from '../model-router.js';
-import { checkTokenQuota, knownFull, turnSlot, turnSlotRefused } from '../quotas.js';
+import { checkTokenQuota } from '../quotas.js';
 import type { AnswerScorer } from '../turn/index.js';
 import { createAnswerScorer } from './answer-scorer.js';
 
@@ -95,8 +95,5 @@ export async function prepareTurn(
   const limits = iterationLimits({ capsule: { rlmEnabled, maxIterations, minIterations, threshold }, env: ctx.settings.rlm });
   const tokens = await checkTokenQuota(ctx, caller);
   if (!tokens.ok) return tokens;
-  // The minute's turn is taken when the turn is written (start-turn); a minute already found full is refused here.
-  const slot = turnSlot(ctx, caller);
-  if (slot && knownFull(slot)) return turnSlotRefused(slot);
   return ok({ ...fitted.value, conversationId, recent, capsule, split: split.value, enabledCapabilities, model: model.value, limits, ...(scorer.value ? { scorer: scorer.value } : {}) });
 }
