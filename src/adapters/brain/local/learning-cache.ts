@@ -91,11 +91,12 @@ export async function oneStatementSteps(
   const at = new Date(clock.now()).toISOString();
   const appended: FixedClause[] = [];
   const responses: PublishTurnMetricsResponse[] = [];
-  let state: LearnedState = cached.state;
+  // A copy of the kept state (nothing of the cache is handed out); each later state is a fresh copy already.
+  let state: LearnedState = structuredClone(cached.state);
   let seq = cached.learningVersion;
   for (const { request, options } of steps) {
     const seed = request.seed ?? stableSeed(request.turn_id);
-    const before = structuredClone(state);
+    const before = state;
     const step = iterationOf({ request, seed, state: before, config });
     seq += 1;
     const response: PublishTurnMetricsResponse = {

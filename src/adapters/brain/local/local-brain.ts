@@ -114,8 +114,11 @@ export function createLocalBrain({ database, clock = systemClock, metrics }: { d
       try {
         done = await oneStatementSteps(database, { cached, steps: rest, config: configOf(cached.learningConfig), clock });
       } catch (error) {
-        cache.forget(cached.capsuleId); // the outcome is unknown: the next step reads the capsule again
-        if (rest.length === 1) return void (await rest[0]!.settle(() => Promise.reject(error)));
+        // The outcome is unknown: the next step reads the capsule again (below, or a lone step's own error).
+        if (rest.length === 1) {
+          cache.forget(cached.capsuleId);
+          return void (await rest[0]!.settle(() => Promise.reject(error)));
+        }
       }
     }
     if (done) {
