@@ -9,7 +9,7 @@ import { columnsOf, repositoriesOf } from './repositories/index.js';
  * is written. A plain insert of one row is kept as its table and row, compiled without Drizzle's
  * builder (see {@link insertClause}); any other write as the SQL Drizzle built.
  */
-type CollectedWrite = { conditional: boolean } & ({ sql: SQL } | { table: Table; row: Record<string, unknown> });
+type CollectedWrite = { conditional: boolean } & ({ sql: SQL } | { table: Table; row: Record<string, unknown> } | { text: string; values: unknown[] });
 
 /**
  * Writes collected for one statement. The repositories of a batch are the ordinary ones over a
@@ -42,10 +42,23 @@ export class StatementBatch {
           if (entry) entry.amount += tokens;
           else this.tokens.set(key, { tenantId, windowStart, amount: tokens });
         },
+        admitTurn: async (tenantId, windowStart, limit) => {
+          this.writes.push({ text: ADMIT_TURN, values: [tenantId, windowStart.toISOString(), limit], conditional: true });
+          return undefined;
+        },
       },
       conversations: {
         ...base.conversations,
         countMessages: async (id, count) => void this.messageCounts.set(id, (this.messageCounts.get(id) ?? 0) + count),
+      },
+      // The turn's slot and its close, the two other writes of every turn, as fixed text (Drizzle's builder cost more than the rest of their clause).
+      turns: {
+        ...base.turns,
+        finish: async (id, { streamEvents, status, exitReason, iterations, convergenceScore, error, completedAt }) => {
+          const values = [id, status, exitReason, iterations, convergenceScore, error === null || error === undefined ? null : JSON.stringify(error), completedAt.toISOString()];
+          this.writes.push(streamEvents ? { text: FINISH_WITH_EVENTS, values: [...values, JSON.stringify([streamEvents])], conditional: true } : { text: FINISH, values, conditional: true });
+          return true;
+        },
       },
     };
   }
@@ -57,6 +70,16 @@ const COUNT_MESSAGES = `update conversations set message_count = message_count +
 /** A tenant's tokens of a window raised by the batch's sum (the usage repository's `addTokens`, as fixed text). */
 const ADD_TOKENS = `insert into tenant_usage (tenant_id, kind, window_start, amount) values ($1, 'tokens', $2::timestamptz, $3)
   on conflict (tenant_id, kind, window_start) do update set amount = tenant_usage.amount + excluded.amount`;
+
+/** A running turn closed (the turn repository's `finish`); `$8`, when given, the close's SSE events appended. */
+const FINISH = `update turns set status = $2, exit_reason = $3, iterations = $4, convergence_score = $5, error = $6::jsonb, completed_at = $7::timestamptz
+  where id = $1 and status = 'running' returning id`;
+const FINISH_WITH_EVENTS = FINISH.replace(' where id = $1', ', stream_events = stream_events || $8::jsonb where id = $1');
+
+/** The tenant's turn of this minute, only while the minute is below its limit (the usage repository's `admitTurn`). */
+const ADMIT_TURN = `insert into tenant_usage (tenant_id, kind, window_start, amount) values ($1, 'turns', $2::timestamptz, 1)
+  on conflict (tenant_id, kind, window_start) do update set amount = tenant_usage.amount + 1 where tenant_usage.amount < $3
+  returning amount`;
 
 type Builder = { getSQL(): SQL } & Record<string | symbol, unknown>;
 
@@ -187,6 +210,31 @@ function renumbered(text: string, offset: number): string {
   return offset === 0 ? text : text.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`);
 }
 
+/** A fixed text cut at its parameters: the text between them, and each one's number. */
+const cutTexts = new Map<string, { between: string[]; numbers: number[] }>();
+
+/** {@link renumbered} for the fixed texts (module constants, few): each is cut at its parameters once. */
+function renumberedFixed(text: string, offset: number): string {
+  if (offset === 0) return text;
+  let cut = cutTexts.get(text);
+  if (!cut) {
+    const between: string[] = [];
+    const numbers: number[] = [];
+    let last = 0;
+    for (const match of text.matchAll(/\$(\d+)/g)) {
+      between.push(text.slice(last, match.index));
+      numbers.push(Number(match[1]));
+      last = match.index + match[0].length;
+    }
+    between.push(text.slice(last));
+    cut = { between, numbers };
+    if (cutTexts.size < 256) cutTexts.set(text, cut);
+  }
+  let out = cut.between[0]!;
+  for (let i = 0; i < cut.numbers.length; i++) out += `$${cut.numbers[i]! + offset}${cut.between[i + 1]!}`;
+  return out;
+}
+
 /**
  * A `WITH` clause written as text with its own parameters `$1…$n` (`text`) and `values`: renumbered
  * after those already collected. For hot statements whose SQL is fixed.
@@ -207,7 +255,7 @@ export function statementOf(batch: StatementBatch, { head = [], headConditional 
   const fixed = ({ name, text, values: own }: FixedClause) => {
     const offset = values.length;
     values.push(...own);
-    clauses.push(`${name} as (${renumbered(text, offset)})`);
+    clauses.push(`${name} as (${renumberedFixed(text, offset)})`);
   };
   head.forEach(fixed);
   // The plain inserts into one table go as one insert of all their rows, where the first of them was:
@@ -215,13 +263,14 @@ export function statementOf(batch: StatementBatch, { head = [], headConditional 
   // written — the order of a statement's separate clauses is PostgreSQL's to choose.
   const rowsOf = new Map<Table, Record<string, unknown>[]>();
   for (const write of batch.writes) {
-    if ('sql' in write) continue;
+    if (!('table' in write)) continue;
     const rows = rowsOf.get(write.table);
     if (rows) rows.push(write.row);
     else rowsOf.set(write.table, [write.row]);
   }
   batch.writes.forEach((write, i) => {
     if ('sql' in write) return void clauses.push(`w${i} as (${clauseOf(write.sql, values)})`);
+    if ('text' in write) return fixed({ name: `w${i}`, text: write.text, values: write.values });
     const rows = rowsOf.get(write.table);
     if (!rows) return;
     rowsOf.delete(write.table);
