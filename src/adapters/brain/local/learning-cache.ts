@@ -19,16 +19,19 @@ export type { CachedCapsuleState } from './learning-ledger.js';
 export function createLearningCache(limit = 10_000) {
   const states = new Map<string, CachedCapsuleState>();
   const queues = new Map<string, Promise<unknown>>();
+  const keep = (entry: CachedCapsuleState) => {
+    if (states.size >= limit && !states.has(entry.capsuleId)) states.clear();
+    states.set(entry.capsuleId, entry);
+  };
   return {
     get: (capsuleId: string, tenantId: string) => {
       const entry = states.get(capsuleId);
       return entry && entry.tenantId === tenantId ? entry : undefined;
     },
     /** Keeps `entry` as the database would give it back: a copy through JSON (nothing shares it), no empty evidence. */
-    set(entry: CachedCapsuleState) {
-      if (states.size >= limit && !states.has(entry.capsuleId)) states.clear();
-      states.set(entry.capsuleId, { ...entry, state: asStored(entry.state) });
-    },
+    set: (entry: CachedCapsuleState) => keep({ ...entry, state: asStored(entry.state) }),
+    /** Keeps `entry` as it is: its state must be a stored copy nothing else holds ({@link oneStatementSteps}'s `next`). */
+    keep,
     forget: (capsuleId: string) => void states.delete(capsuleId),
     /** Runs `work` after every earlier step of `capsuleId` in this process has settled. */
     serial<T>(capsuleId: string, work: () => Promise<T>): Promise<T> {
@@ -50,8 +53,30 @@ export type LearningCache = ReturnType<typeof createLearningCache>;
 
 /** A learned state as the database gives it back: a copy through JSON (nothing shares it), no empty evidence. */
 function asStored(learned: LearnedState): LearnedState {
-  const { evidence, ...rest } = JSON.parse(JSON.stringify(learned)) as LearnedState;
-  return { ...rest, ...(evidence && Object.keys(evidence).length > 0 ? { evidence } : {}) };
+  return fromJson(jsonOf(learned));
+}
+
+/** A learned state's columns as the statement stores them (JSON text; evidence `{}` when it has none). */
+interface StateJson {
+  weights: string;
+  neuromodulators: string;
+  rewardBaseline: number;
+  evidence: string;
+}
+
+function jsonOf({ weights, neuromodulators, rewardBaseline, evidence }: LearnedState): StateJson {
+  return { weights: JSON.stringify(weights), neuromodulators: JSON.stringify(neuromodulators), rewardBaseline, evidence: JSON.stringify(evidence ?? {}) };
+}
+
+/** The state the columns hold, a fresh copy (no empty evidence). */
+function fromJson(json: StateJson): LearnedState {
+  const evidence = JSON.parse(json.evidence) as LearnedState['evidence'];
+  return {
+    weights: JSON.parse(json.weights) as LearnedState['weights'],
+    neuromodulators: JSON.parse(json.neuromodulators) as LearnedState['neuromodulators'],
+    rewardBaseline: json.rewardBaseline,
+    ...(evidence && Object.keys(evidence).length > 0 ? { evidence } : {}),
+  };
 }
 
 /** The capsule's learned state moved one step on, only from the version the step started from (fixed text: built once). */
@@ -91,8 +116,10 @@ export async function oneStatementSteps(
   const at = new Date(clock.now()).toISOString();
   const appended: FixedClause[] = [];
   const responses: PublishTurnMetricsResponse[] = [];
-  // A copy of the kept state (nothing of the cache is handed out); each later state is a fresh copy already.
-  let state: LearnedState = structuredClone(cached.state);
+  // Each state as its columns store it, and as a fresh copy (nothing of the cache is handed out): the
+  // kept one, then each step's after-state, which the next step starts from.
+  let stored = jsonOf(cached.state);
+  let state: LearnedState = fromJson(stored);
   let seq = cached.learningVersion;
   for (const { request, options } of steps) {
     const seed = request.seed ?? stableSeed(request.turn_id);
@@ -113,6 +140,7 @@ export async function oneStatementSteps(
     };
     await options.persist(response, batch);
     const inputs = { ...step.inputs, learning_config: cached.learningConfig as Record<string, unknown>, update_rule: config.update_rule };
+    const after = jsonOf(step.after);
     appended.push({
       name: `appended${appended.length}`,
       text: APPENDED,
@@ -121,14 +149,14 @@ export async function oneStatementSteps(
         cached.tenantId,
         request.turn_id,
         request.iteration_number,
-        JSON.stringify(before.weights),
-        JSON.stringify(step.after.weights),
-        JSON.stringify(before.neuromodulators),
-        JSON.stringify(step.after.neuromodulators),
-        before.rewardBaseline,
-        step.after.rewardBaseline,
-        JSON.stringify(before.evidence ?? {}),
-        JSON.stringify(step.after.evidence ?? {}),
+        stored.weights,
+        after.weights,
+        stored.neuromodulators,
+        after.neuromodulators,
+        stored.rewardBaseline,
+        after.rewardBaseline,
+        stored.evidence,
+        after.evidence,
         step.reward,
         step.advantage,
         JSON.stringify(inputs),
@@ -137,12 +165,13 @@ export async function oneStatementSteps(
     });
     responses.push(response);
     // The next step starts from this one's after-state as it is stored (as its own statement would, from the cache).
-    state = asStored(step.after);
+    stored = after;
+    state = fromJson(after);
   }
   const moved: FixedClause = {
     name: 'moved',
     text: MOVED,
-    values: [JSON.stringify(state.weights), JSON.stringify(state.neuromodulators), state.rewardBaseline, JSON.stringify(state.evidence ?? {}), seq, at, cached.capsuleId, cached.tenantId, cached.learningVersion, cached.version],
+    values: [stored.weights, stored.neuromodulators, stored.rewardBaseline, stored.evidence, seq, at, cached.capsuleId, cached.tenantId, cached.learningVersion, cached.version],
   };
   try {
     await database.run(statementOf(batch, { head: [moved, ...appended], headConditional: ['moved'] }));

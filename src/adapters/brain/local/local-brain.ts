@@ -122,7 +122,7 @@ export function createLocalBrain({ database, clock = systemClock, metrics }: { d
       }
     }
     if (done) {
-      cache.set(done.next);
+      cache.keep(done.next);
       rest.forEach((s, i) => void s.settle(() => Promise.resolve(done.responses[i]!)));
       return;
     }
