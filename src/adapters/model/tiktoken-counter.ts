@@ -30,8 +30,99 @@ export function encodingForModelId(provider: string, modelId: string): TiktokenE
   return 'cl100k_base';
 }
 
-/** Counts tokens of `text` with a tiktoken encoding (the ranks load once per process). */
+/** Texts up to this length are counted (and cached) whole; longer ones are split at safe cuts first. */
+const SPLIT_ABOVE = 512;
+/** Segments longer than this are counted but not cached (a huge line would crowd the cache out). */
+const MAX_CACHED_SEGMENT = 16_384;
+/** Budget of one cache generation, in UTF-16 units of its keys and in entries (two generations per encoding, ~2 MB at most). */
+const GENERATION_CHARS = 1 << 19;
+const GENERATION_ENTRIES = 4_096;
+
+/**
+ * Where a text may be cut so that its token count is the sum of the parts' counts: right after a
+ * maximal run of `\r`/`\n`, when the next character is not `/` and the whitespace that follows
+ * (spaces, tabs, …, up to the next non-space or the end) holds no further `\r`/`\n`.
+ *
+ * Why this is exact for both pre-tokenizers (o200k_base and cl100k_base `pat_str`): tiktoken cuts
+ * the text at special tokens, splits each stretch with the pattern and byte-pair-encodes every
+ * piece on its own, so a count is additive across any position that is a piece boundary in the
+ * whole text and where the parts are split into the same pieces. A line break can only be inside a
+ * piece of two alternatives: ` ?[^\s\p{L}\p{N}]+[\r\n/]*` (cl100k: `[\r\n]*`), whose greedy tail
+ * ends at the first character outside `[\r\n/]`, so here right at the cut; and `\s*[\r\n]+`, which
+ * takes the whole whitespace run up to its last line break, so right at the cut when no line break
+ * follows in the whitespace after it (`"\n \n"` is one piece, hence that condition). The other
+ * alternatives never hold `\r`/`\n` (the letter alternatives' optional lead is `[^\r\n\p{L}\p{N}]`),
+ * and `\s+(?!\S)` / `\s+` are tried only after `\s*[\r\n]+`, which matches first wherever a
+ * whitespace run holds a line break. The pattern has no look-behind, so the part after the cut is
+ * split as it is in the whole text. In the part before it each piece is found as in the whole
+ * text: cutting off the rest can only make a match attempt fail sooner, except at the negative
+ * look-ahead `(?!\S)`, which could reach the cut only through a whitespace run ending in the line
+ * break, where `\s*[\r\n]+` is tried and wins first. Special tokens (`<|…|>`) hold no line break,
+ * so none spans the cut, and one that starts right at the cut ends a stretch there in the whole
+ * text as well.
+ *
+ * The look-behind starts a match only at the beginning of a run, which keeps the scan linear.
+ */
+const SAFE_CUT = /(?<![\r\n])[\r\n]+(?![\r\n/])(?=[^\S\r\n]*(?:\S|$))/gu;
+
+/**
+ * A bounded cache of segment counts, one per encoding: two generations, the older one dropped whole
+ * when the current one is full, and a hit in the older one carried over (close to LRU, without
+ * per-entry eviction).
+ */
+class SegmentCounts {
+  private current = new Map<string, number>();
+  private previous = new Map<string, number>();
+  private chars = 0;
+
+  constructor(private readonly encoder: Tiktoken) {}
+
+  count(segment: string): number {
+    const cached = this.current.get(segment);
+    if (cached !== undefined) return cached;
+    const count = this.previous.get(segment) ?? this.encoder.encode(segment, 'all').length;
+    if (segment.length <= MAX_CACHED_SEGMENT) {
+      if (this.chars + segment.length > GENERATION_CHARS || this.current.size >= GENERATION_ENTRIES) {
+        this.previous = this.current;
+        this.current = new Map();
+        this.chars = 0;
+      }
+      this.current.set(segment, count);
+      this.chars += segment.length;
+    }
+    return count;
+  }
+}
+
+const segmentCounts = new Map<TiktokenEncodingName, SegmentCounts>();
+
+function segmentCountsFor(name: TiktokenEncodingName): SegmentCounts {
+  let counts = segmentCounts.get(name);
+  if (!counts) {
+    counts = new SegmentCounts(encoderFor(name));
+    segmentCounts.set(name, counts);
+  }
+  return counts;
+}
+
+/**
+ * Counts tokens of `text` with a tiktoken encoding (the ranks load once per process); the count is
+ * exactly `encode(text, 'all').length`. A long text is counted line block by line block at safe
+ * cuts, and the blocks' counts are cached, so a prompt rebuilt every turn from mostly the same lines
+ * costs only its new lines.
+ */
 export function countTiktokens(text: string, encoding: TiktokenEncodingName): number {
   if (text.length === 0) return 0;
-  return encoderFor(encoding).encode(text, 'all').length;
+  const counts = segmentCountsFor(encoding);
+  if (text.length <= SPLIT_ABOVE) return counts.count(text);
+  let total = 0;
+  let start = 0;
+  SAFE_CUT.lastIndex = 0;
+  for (let match = SAFE_CUT.exec(text); match !== null; match = SAFE_CUT.exec(text)) {
+    const cut = match.index + match[0].length;
+    if (cut >= text.length) break;
+    total += counts.count(text.slice(start, cut));
+    start = cut;
+  }
+  return total + counts.count(text.slice(start));
 }
