@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** SHA-256 hex digest of a string. */
 export function sha256Hex(input: string): string {
-  return createHash('sha256').update(input).digest('hex');
+  return hash('sha256', input, 'hex');
 }
 
 /**
@@ -10,7 +10,7 @@ export function sha256Hex(input: string): string {
  * Used as the sampling seed of a turn: the same turn id always gives the same seed.
  */
 export function stableSeed(input: string): number {
-  return createHash('sha256').update(input).digest().readUInt32BE(0) & 0x7fffffff;
+  return hash('sha256', input, 'buffer').readUInt32BE(0) & 0x7fffffff;
 }
 
 /** JSON with object keys sorted, so equal values always serialise identically. */
