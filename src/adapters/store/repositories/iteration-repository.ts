@@ -4,6 +4,7 @@ import type { Neuromodulators, Weights } from '../../../ports/learning.js';
 import type { IterationRepository, StoredIteration } from '../../../ports/store.js';
 import type { ToolOutcome } from '../../../ports/tools.js';
 import type { Executor } from '../database.js';
+import { packBatch } from './stream-event-batch.js';
 import { rlmIterations } from '../schema.js';
 
 /** Every column but the stored SSE events (read only by the event stream). */
@@ -23,8 +24,8 @@ const toIteration = (row: Omit<typeof rlmIterations.$inferSelect, 'streamEvents'
 
 export function iterationRepository(db: Executor): IterationRepository {
   return {
-    async insert(iteration) {
-      await db.insert(rlmIterations).values(iteration);
+    async insert({ streamEvents, ...iteration }) {
+      await db.insert(rlmIterations).values({ ...iteration, ...(streamEvents ? { streamEvents: packBatch(streamEvents) } : {}) });
     },
     async listByTurn(turnId) {
       const rows = await db.select(iterationColumns).from(rlmIterations).where(eq(rlmIterations.turnId, turnId)).orderBy(asc(rlmIterations.iterationNumber));

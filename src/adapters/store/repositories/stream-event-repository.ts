@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { StoredStreamEvent, StreamEventBatch, StreamEventRepository } from '../../../ports/store.js';
 import type { Executor } from '../database.js';
+import { unpackEvents } from './stream-event-batch.js';
 
 /** A turn's stored SSE batches: those of the turn row (start, closes) and those of its iterations. */
 const batchesOf = (turnId: string) => sql`
@@ -18,7 +19,7 @@ export function streamEventRepository(db: Executor): StreamEventRepository {
       const events: StoredStreamEvent[] = [];
       for (const row of result.rows) {
         const batch = typeof row.b === 'string' ? (JSON.parse(row.b) as StreamEventBatch) : row.b;
-        batch.events.forEach(([event, data], index) => {
+        unpackEvents(batch).forEach(([event, data], index) => {
           const id = batch.first + index;
           if (id > after && (through === undefined || id <= through)) events.push({ id, event, data });
         });
