@@ -87,7 +87,8 @@ class SegmentCounts {
         this.current = new Map();
         this.chars = 0;
       }
-      this.current.set(segment, count);
+      // A copy: a segment sliced from its text would keep the whole text alive as long as it is cached.
+      this.current.set(` ${segment}`.slice(1), count);
       this.chars += segment.length;
     }
     return count;
