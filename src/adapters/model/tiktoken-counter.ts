@@ -3,21 +3,11 @@ import { Tiktoken, type TiktokenBPE } from 'js-tiktoken/lite';
 
 export type TiktokenEncodingName = 'o200k_base' | 'cl100k_base';
 
-const encoders = new Map<TiktokenEncodingName, Tiktoken>();
 const load = createRequire(import.meta.url);
 
 /** The encoding's ranks (3.4 MB of source for both), read on the first count that needs them, not at start (~8 MB idle). */
 function ranksOf(name: TiktokenEncodingName): TiktokenBPE {
   return load(`js-tiktoken/ranks/${name}`) as TiktokenBPE;
-}
-
-function encoderFor(name: TiktokenEncodingName): Tiktoken {
-  let encoder = encoders.get(name);
-  if (!encoder) {
-    encoder = new Tiktoken(ranksOf(name));
-    encoders.set(name, encoder);
-  }
-  return encoder;
 }
 
 /**
@@ -32,7 +22,7 @@ export function encodingForModelId(provider: string, modelId: string): TiktokenE
 
 /** Texts up to this length are counted (and cached) whole; longer ones are split at safe cuts first. */
 const SPLIT_ABOVE = 512;
-/** Segments longer than this are counted but not cached (a huge line would crowd the cache out). */
+/** Texts and segments longer than this are counted but not cached (a huge one would crowd the cache out). */
 const MAX_CACHED_SEGMENT = 16_384;
 /** Budget of one cache generation, in UTF-16 units of its keys and in entries (two generations per encoding, ~2 MB at most). */
 const GENERATION_CHARS = 1 << 19;
@@ -66,56 +56,73 @@ const GENERATION_ENTRIES = 4_096;
 const SAFE_CUT = /(?<![\r\n])[\r\n]+(?![\r\n/])(?=[^\S\r\n]*(?:\S|$))/gu;
 
 /**
- * A bounded cache of segment counts, one per encoding: two generations, the older one dropped whole
- * when the current one is full, and a hit in the older one carried over (close to LRU, without
- * per-entry eviction).
+ * An encoding's encoder and a bounded cache of counts (whole texts and segments of long ones): two
+ * generations, the older one dropped whole when the current one is full, and a hit in the older one
+ * carried over (close to LRU, without per-entry eviction).
  */
-class SegmentCounts {
+class CachedCounts {
   private current = new Map<string, number>();
   private previous = new Map<string, number>();
   private chars = 0;
 
   constructor(private readonly encoder: Tiktoken) {}
 
-  count(segment: string): number {
-    const cached = this.current.get(segment);
-    if (cached !== undefined) return cached;
-    const count = this.previous.get(segment) ?? this.encoder.encode(segment, 'all').length;
-    if (segment.length <= MAX_CACHED_SEGMENT) {
-      if (this.chars + segment.length > GENERATION_CHARS || this.current.size >= GENERATION_ENTRIES) {
-        this.previous = this.current;
-        this.current = new Map();
-        this.chars = 0;
-      }
-      // A copy: a segment sliced from its text would keep the whole text alive as long as it is cached.
-      this.current.set(` ${segment}`.slice(1), count);
-      this.chars += segment.length;
-    }
+  /** The cached count of `text`, carried into the current generation; undefined when not cached. */
+  cached(text: string): number | undefined {
+    const hit = this.current.get(text);
+    if (hit !== undefined) return hit;
+    const old = this.previous.get(text);
+    if (old !== undefined) this.remember(text, old);
+    return old;
+  }
+
+  /** `text`'s count: cached, or encoded and remembered. */
+  count(text: string): number {
+    const hit = this.cached(text);
+    if (hit !== undefined) return hit;
+    const count = this.encoder.encode(text, 'all').length;
+    this.remember(text, count);
     return count;
+  }
+
+  remember(text: string, count: number): void {
+    if (text.length > MAX_CACHED_SEGMENT) return;
+    if (this.chars + text.length > GENERATION_CHARS || this.current.size >= GENERATION_ENTRIES) {
+      this.previous = this.current;
+      this.current = new Map();
+      this.chars = 0;
+    }
+    // A copy: a segment sliced from its text would keep the whole text alive as long as it is cached.
+    this.current.set(` ${text}`.slice(1), count);
+    this.chars += text.length;
   }
 }
 
-const segmentCounts = new Map<TiktokenEncodingName, SegmentCounts>();
+/** Per encoding, created on the first count that needs it (its ranks load then). */
+const countsByEncoding = new Map<TiktokenEncodingName, CachedCounts>();
 
-function segmentCountsFor(name: TiktokenEncodingName): SegmentCounts {
-  let counts = segmentCounts.get(name);
+function countsFor(name: TiktokenEncodingName): CachedCounts {
+  let counts = countsByEncoding.get(name);
   if (!counts) {
-    counts = new SegmentCounts(encoderFor(name));
-    segmentCounts.set(name, counts);
+    counts = new CachedCounts(new Tiktoken(ranksOf(name)));
+    countsByEncoding.set(name, counts);
   }
   return counts;
 }
 
 /**
  * Counts tokens of `text` with a tiktoken encoding (the ranks load once per process); the count is
- * exactly `encode(text, 'all').length`. A long text is counted line block by line block at safe
- * cuts, and the blocks' counts are cached, so a prompt rebuilt every turn from mostly the same lines
- * costs only its new lines.
+ * exactly `encode(text, 'all').length`. Counts are cached; a long text not seen before is counted line
+ * block by line block at safe cuts, each block's count cached, so a prompt rebuilt every turn from
+ * mostly the same lines costs only its new lines.
  */
 export function countTiktokens(text: string, encoding: TiktokenEncodingName): number {
   if (text.length === 0) return 0;
-  const counts = segmentCountsFor(encoding);
+  const counts = countsFor(encoding);
   if (text.length <= SPLIT_ABOVE) return counts.count(text);
+  // A long text seen again (a prompt's messages every iteration) is one lookup, not a walk of its cuts.
+  const whole = counts.cached(text);
+  if (whole !== undefined) return whole;
   let total = 0;
   let start = 0;
   SAFE_CUT.lastIndex = 0;
@@ -125,5 +132,7 @@ export function countTiktokens(text: string, encoding: TiktokenEncodingName): nu
     total += counts.count(text.slice(start, cut));
     start = cut;
   }
-  return total + counts.count(text.slice(start));
+  total += counts.count(text.slice(start));
+  counts.remember(text, total);
+  return total;
 }

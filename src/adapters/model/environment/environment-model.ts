@@ -68,16 +68,7 @@ export function createEnvironmentModel({ file, id }: { file: string; id?: string
     if (!parsed.success) throw new SomaError('LLM_FAILED', `the environment file is not valid: ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}`);
     return parsed.data;
   };
-  const counts = new Map<string, number>();
-  const count = (text: string) => {
-    let n = counts.get(text);
-    if (n === undefined) {
-      n = countTiktokens(text, 'o200k_base');
-      if (counts.size >= 5_000) counts.clear();
-      counts.set(text, n);
-    }
-    return n;
-  };
+  const count = (text: string) => countTiktokens(text, 'o200k_base');
   return {
     id: modelId,
     capabilities: { tools: true, logprobs: false, seed: true, streaming: true },

@@ -5,17 +5,8 @@ import { SomaError } from '../../../shared/errors.js';
 import { mulberry32 } from '../../../shared/mulberry32.js';
 import { countTiktokens } from '../tiktoken-counter.js';
 
-const recentCounts = new Map<string, number>();
-/** o200k token count, remembered for recent texts (prompts repeat their messages every iteration). */
-const countTiktokenTokens = (text: string): number => {
-  let count = recentCounts.get(text);
-  if (count === undefined) {
-    count = countTiktokens(text, 'o200k_base');
-    if (recentCounts.size >= 2_000) recentCounts.clear();
-    recentCounts.set(text, count);
-  }
-  return count;
-};
+/** o200k token counts (cached by the counter: prompts repeat their messages every iteration). */
+const countTiktokenTokens = (text: string): number => countTiktokens(text, 'o200k_base');
 
 const scriptedIteration = z.object({
   text: z.string().default(''),
