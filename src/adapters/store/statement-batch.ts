@@ -205,16 +205,14 @@ export function clauseOf(statement: SQL, values: unknown[]): string {
   return renumbered(query.sql, offset);
 }
 
-/** `text` with its parameters `$1…$n` moved up by `offset` (they follow `offset` values already collected). */
-function renumbered(text: string, offset: number): string {
-  return offset === 0 ? text : text.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`);
-}
-
-/** A fixed text cut at its parameters: the text between them, and each one's number. */
+/** A statement text cut at its parameters: the text between them, and each one's number. */
 const cutTexts = new Map<string, { between: string[]; numbers: number[] }>();
 
-/** {@link renumbered} for the fixed texts (module constants, few): each is cut at its parameters once. */
-function renumberedFixed(text: string, offset: number): string {
+/**
+ * `text` with its parameters `$1…$n` moved up by `offset` (they follow `offset` values already
+ * collected). The texts are few (fixed clauses, Drizzle's per shape): each is cut at its parameters once.
+ */
+function renumbered(text: string, offset: number): string {
   if (offset === 0) return text;
   let cut = cutTexts.get(text);
   if (!cut) {
@@ -255,7 +253,7 @@ export function statementOf(batch: StatementBatch, { head = [], headConditional 
   const fixed = ({ name, text, values: own }: FixedClause) => {
     const offset = values.length;
     values.push(...own);
-    clauses.push(`${name} as (${renumberedFixed(text, offset)})`);
+    clauses.push(`${name} as (${renumbered(text, offset)})`);
   };
   head.forEach(fixed);
   // The plain inserts into one table go as one insert of all their rows, where the first of them was:
