@@ -179,6 +179,14 @@ export interface Brain {
   /** Current learned state of a capsule. */
   getState(scope: BrainScope): Promise<LearnedState & { learning_version: number }>;
   remember(scope: BrainScope, memory: MemoryRecord, known?: KnownCapsule): Promise<void>;
+  /**
+   * Adds the memory's write to `transaction` — the handle a learning step's `persist` was given — so it
+   * commits with the caller's own write (a turn's close) instead of in a statement of its own. True when
+   * it did; false when this brain or this handle cannot (the caller then calls {@link remember}). The
+   * scope's `memory_limit` is then kept within about a second, off the caller's path. Throws
+   * VALIDATION_FAILED for an invalid memory, as `remember` does.
+   */
+  rememberWith?(transaction: unknown, scope: BrainScope, memory: MemoryRecord, known: KnownCapsule): boolean;
   /** The `top_k` memories of the capsule by softmax weight (full-text similarity, importance, recency under α β γ τ). */
   recall(scope: BrainScope, query: RecallQuery, known?: KnownCapsule): Promise<RecalledMemory[]>;
   /**

@@ -88,7 +88,9 @@ async function runTurn(ctx: AppContext, run: TurnRun, signal: AbortSignal): Prom
     approvalTimeoutS,
     ...(run.resume?.uncounted ? { counted: run.resume.uncounted } : {}),
     // A first run closes with the iteration that ends it; a resumed run's close replaces an earlier answer (closeRun).
-    ...(run.resumes === 0 ? { close: { model: model.id, startedAtMs: run.startedAtMs } } : {}),
+    ...(run.resumes === 0
+      ? { close: { model: model.id, startedAtMs: run.startedAtMs, ...(run.known ? { remember: { scope: { ...scope, userId: run.userId }, question: run.text, config: run.learning, known: run.known } } : {}) } }
+      : {}),
   });
   return traceTurn({ capsuleId: owner.capsuleId, capsuleName: run.capsule.name, conversationId: owner.conversationId, turnId: owner.turnId, model: model.id }, async (span) => {
     let toolSet: ToolSet | undefined;
@@ -119,7 +121,7 @@ async function runTurn(ctx: AppContext, run: TurnRun, signal: AbortSignal): Prom
       return pausedOutcome(owner.turnId, result.paused.iteration, log);
     }
     const completed = await closeRun(ctx, run, result, sink);
-    rememberTurn(ctx, { ...scope, userId: run.userId }, { turnId: owner.turnId, question: run.text, best: result.best, config: run.learning, ...(run.known ? { known: run.known } : {}) });
+    if (!(sink.closed() && sink.remembered())) rememberTurn(ctx, { ...scope, userId: run.userId }, { turnId: owner.turnId, question: run.text, best: result.best, config: run.learning, ...(run.known ? { known: run.known } : {}) });
     span.setAttributes({ 'soma.exit_reason': completed.exit_reason, 'soma.iterations': completed.iterations, ...(completed.convergence_score === null ? {} : { 'soma.convergence_score': completed.convergence_score }) });
     return completed;
   });

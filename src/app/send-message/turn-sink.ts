@@ -7,6 +7,10 @@ import type { StreamEventBatch } from '../../ports/store.js';
 import type { ExitReason } from '../../core/turn/index.js';
 import { closingDraftOfRecord, prepareClose, type PreparedClose } from './finish-turn.js';
 import { pauseForApproval } from './pause-turn.js';
+import { turnMemory } from './remember-turn.js';
+import type { BrainScope, KnownCapsule } from '../../ports/brain.js';
+import type { LearningConfig } from '../../core/learning/index.js';
+import { bestDraft } from '../../core/turn/index.js';
 import { saveIteration, type IterationOwner } from './save-iteration.js';
 
 /** Model label for metrics: provider and model name, without file paths (bounded cardinality). */
@@ -22,12 +26,16 @@ export interface LiveTurnSink extends TurnSink {
   settle(exitReason: string): void;
   /** The close committed with the iteration that ended the turn (its `turn.completed` released with it), if it was. */
   closed(): PreparedClose | undefined;
+  /** Whether that commit also took what the turn remembers (nothing is left to remember then). */
+  remembered(): boolean;
 }
 
 /** What a sink needs to close the turn with the iteration that ends it (a first run only: a resumed run's close reads the answer it replaces). */
 export interface CloseWithLastIteration {
   model: string;
   startedAtMs: number;
+  /** What the turn remembers with its close, when the brain can write it in the same commit. */
+  remember?: { scope: BrainScope; question: string; config: LearningConfig; known: KnownCapsule };
 }
 
 /**
@@ -43,8 +51,9 @@ export function createTurnSink(
 ): LiveTurnSink {
   let uncounted = counted;
   /** The close written with the last save (valid once that save committed), and the one that did. */
-  let pendingClose: { record: IterationRecord; prepared: PreparedClose } | undefined;
+  let pendingClose: { record: IterationRecord; prepared: PreparedClose; remembered: boolean } | undefined;
   let closedWith: PreparedClose | undefined;
+  let rememberedWith = false;
   const count = (record: IterationRecord, exitReason: string) => ctx.metrics.iteration(exitReason, record.convergenceScore);
   return {
     iterationStarted: (iteration) => void log.emit('iteration.started', { iteration }),
@@ -70,21 +79,29 @@ export function createTurnSink(
       const prepared = close && turn && !pausing && record.exitReason !== 'continue' ? closeWith(record, turn, close) : undefined;
       let closeEvents: StreamEventBatch | undefined;
       let closedNow = false;
+      let rememberedNow = false;
       if (prepared) closeEvents = log.stageAlso([['turn.completed', prepared.completion]]);
       const extra = pausing
         ? (tx: Repositories) => pauseForApproval(ctx, tx, { owner, iteration: record.iteration, calls: awaiting, expiresAt })
         : prepared
-          ? async (tx: Repositories) => void (closedNow = await prepared.write(tx, closeEvents))
+          ? async (tx: Repositories) => {
+              closedNow = await prepared.write(tx, closeEvents);
+              // The turn's memory in the same commit (one statement less per turn), when the brain can.
+              if (closedNow && close?.remember && turn && transaction !== undefined) rememberedNow = rememberWithClose(close.remember, transaction, [...turn.records, record]);
+            }
           : undefined;
       await saveIteration(ctx, owner, { ...record, ...(events ? { streamEvents: events } : {}) }, transaction, extra);
       // Another process closed the turn first: the iteration is stored, its close is not (the run's close finds out).
       if (prepared && !closedNow && closeEvents) log.unstageBatch(closeEvents);
-      if (prepared && closedNow) pendingClose = { record, prepared };
+      if (prepared && closedNow) pendingClose = { record, prepared, remembered: rememberedNow };
     },
     appendsOnly: (exitReason, toolResults) => !(exitReason === 'continue' && toolResults.some(isAwaitingApproval)),
     iterationCompleted: (record) => {
       log.release();
-      if (pendingClose?.record === record) closedWith = pendingClose.prepared;
+      if (pendingClose?.record === record) {
+        closedWith = pendingClose.prepared;
+        rememberedWith = pendingClose.remembered;
+      }
       pendingClose = undefined;
       ctx.metrics.tokens(metricModelLabel(record.model), record.promptTokens, record.completionTokens);
       if (uncounted) count(uncounted, 'continue');
@@ -97,7 +114,19 @@ export function createTurnSink(
       uncounted = undefined;
     },
     closed: () => closedWith,
+    remembered: () => rememberedWith,
   };
+
+  /** Adds what the turn remembers to the commit of its close; true when nothing is left to remember. */
+  function rememberWithClose(remember: NonNullable<CloseWithLastIteration['remember']>, transaction: unknown, records: IterationRecord[]): boolean {
+    const { memory } = turnMemory({ turnId: owner.turnId, question: remember.question, best: bestDraft(records), config: remember.config });
+    if (!memory) return true;
+    try {
+      return ctx.brain.rememberWith?.(transaction, remember.scope, memory, remember.known) ?? false;
+    } catch {
+      return false; // an invalid memory: the separate remember reports it
+    }
+  }
 
   function closeWith(record: IterationRecord, turn: { records: readonly IterationRecord[]; toolsUsed: ReadonlySet<string> }, { model, startedAtMs }: CloseWithLastIteration): PreparedClose {
     const iterations = [...turn.records, record].map(closingDraftOfRecord);

@@ -28,17 +28,28 @@ export function memoryOwner(scope: BrainScope, config: LearningConfig): string {
   return config.memory_scope === 'capsule' ? '' : (scope.userId ?? '');
 }
 
-/** A memory stored or restated by its key, and the size of its scope after it (fixed text: a statement of every turn). */
-const REMEMBER = `with upserted as (
-    insert into memories (id, tenant_id, capsule_id, user_id, key, content, importance, novelty, tags, created_at)
+/** A memory stored or restated by its key: as a clause of a caller's statement, it returns nothing. */
+export const REMEMBER_WRITE = `insert into memories (id, tenant_id, capsule_id, user_id, key, content, importance, novelty, tags, created_at)
     values ($1, $2, $3, $4, $5, $6, $7, $8, $9::text[], $10::timestamptz)
     on conflict (tenant_id, capsule_id, user_id, key) do update
-      set content = excluded.content, importance = excluded.importance, novelty = excluded.novelty, tags = excluded.tags, created_at = excluded.created_at
+      set content = excluded.content, importance = excluded.importance, novelty = excluded.novelty, tags = excluded.tags, created_at = excluded.created_at`;
+
+/** {@link REMEMBER_WRITE} and the size of its scope after it (fixed text: a statement of every turn). */
+const REMEMBER = `with upserted as (
+    ${REMEMBER_WRITE}
     returning (xmax = 0) as fresh)
   select ((select count(*) from memories where tenant_id = $2 and capsule_id = $3 and user_id = $4) + (select count(*) from upserted where fresh))::int as count`;
 
 /** A half-life below this reaches PostgreSQL as a denormal float8, which its input function refuses. */
 const MIN_HALF_LIFE_S = 1e-6;
+
+/** The parameters of {@link REMEMBER_WRITE} for a memory of a scope (VALIDATION_FAILED for an invalid memory). */
+export function memoryValues(now: number, { scope, config, memory }: { scope: BrainScope; config: LearningConfig; memory: MemoryRecord }): unknown[] {
+  if (memory.key.length === 0 || memory.content.length === 0) throw new SomaError('VALIDATION_FAILED', 'a memory needs a non-empty key and content');
+  const importance = unit(memory.importance ?? 0.5);
+  const novelty = unit(memory.novelty ?? 0.5);
+  return [crypto.randomUUID(), scope.tenantId, scope.capsuleId, memoryOwner(scope, config), memory.key, memory.content, importance, novelty, memory.tags ?? [], new Date(now).toISOString()];
+}
 
 /**
  * Stores (or restates, by key) a memory in its scope and keeps the scope within
@@ -49,26 +60,64 @@ export async function rememberMemory(
   clock: Clock,
   { scope, config, memory }: { scope: BrainScope; config: LearningConfig; memory: MemoryRecord },
 ): Promise<void> {
-  if (memory.key.length === 0 || memory.content.length === 0) throw new SomaError('VALIDATION_FAILED', 'a memory needs a non-empty key and content');
-  const now = new Date(clock.now());
-  const userId = memoryOwner(scope, config);
-  const m = tables.memories;
-  const inScope = and(eq(m.tenantId, scope.tenantId), eq(m.capsuleId, scope.capsuleId), eq(m.userId, userId));
+  const now = clock.now();
   // One statement: the upsert, and the scope's size after it (the count sees the scope as it was
   // before the statement, so a new row is added to it; a restated key is already counted).
-  const [row] = await database.run<{ count: number }>({
-    text: REMEMBER,
-    values: [crypto.randomUUID(), scope.tenantId, scope.capsuleId, userId, memory.key, memory.content, unit(memory.importance ?? 0.5), unit(memory.novelty ?? 0.5), memory.tags ?? [], now.toISOString()],
-  });
+  const [row] = await database.run<{ count: number }>({ text: REMEMBER, values: memoryValues(now, { scope, config, memory }) });
   if (Number(row?.count ?? 0) <= config.memory_limit) return;
-  // Retention, only when the scope is over its limit: keep the `memory_limit` best by importance ×
-  // recency (newest first among equals), whatever else was remembered meanwhile.
-  const ageSeconds = sql`extract(epoch from (${now.toISOString()}::timestamptz - ${m.createdAt}))`;
+  await dropOverLimit(database, now, { scope, config });
+}
+
+/**
+ * Retention: keeps the `memory_limit` best memories of the scope by importance × recency (newest first
+ * among equals), whatever else was remembered meanwhile. `counted` first counts the scope (the delete
+ * sorts the whole scope; the count only walks its index), and drops nothing while it is within its limit.
+ */
+async function dropOverLimit(database: Database, now: number, { scope, config, counted = false }: { scope: BrainScope; config: LearningConfig; counted?: boolean }): Promise<void> {
+  const m = tables.memories;
+  const inScope = and(eq(m.tenantId, scope.tenantId), eq(m.capsuleId, scope.capsuleId), eq(m.userId, memoryOwner(scope, config)));
+  if (counted) {
+    const [row] = await database.db.select({ count: sql<number>`count(*)::int` }).from(m).where(inScope);
+    if (Number(row?.count ?? 0) <= config.memory_limit) return;
+  }
+  const at = new Date(now).toISOString();
+  const ageSeconds = sql`extract(epoch from (${at}::timestamptz - ${m.createdAt}))`;
   // The exponent is capped (2^-1000 is still a normal float8): a short half-life and an old memory would
   // otherwise make PostgreSQL's power() fail with "value out of range: underflow".
   const keepScore = sql`${m.importance} * power(2::float8, -least(1000::float8, greatest(0, ${ageSeconds}) / ${Math.max(config.recency_half_life_s, MIN_HALF_LIFE_S)}::float8))`;
   const victims = database.db.select({ id: m.id }).from(m).where(inScope).orderBy(desc(keepScore), desc(m.createdAt)).offset(config.memory_limit);
   await database.db.delete(m).where(inArray(m.id, victims));
+}
+
+/**
+ * Scopes whose memories were written as part of another statement ({@link REMEMBER_WRITE} in a turn's
+ * close), whose `memory_limit` is checked within `everyMs`: one count per scope per period instead of
+ * one per memory, off every turn's path. Until then a scope may hold the memories of that period above
+ * its limit. A failed check is tried again at the scope's next memory.
+ */
+export class MemoryLimits {
+  private scopes = new Map<string, { scope: BrainScope; config: LearningConfig }>();
+  private timer: NodeJS.Timeout | undefined;
+  constructor(
+    private readonly database: Database,
+    private readonly clock: Clock,
+    private readonly everyMs = 1_000,
+  ) {}
+
+  add(scope: BrainScope, config: LearningConfig): void {
+    this.scopes.set(`${scope.tenantId}|${scope.capsuleId}|${memoryOwner(scope, config)}|${config.memory_limit}|${config.recency_half_life_s}`, { scope, config });
+    this.timer ??= setTimeout(() => void this.flush(), this.everyMs).unref();
+  }
+
+  /** Checks the waiting scopes now. */
+  async flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const scopes = [...this.scopes.values()];
+    this.scopes = new Map();
+    const now = this.clock.now();
+    for (const entry of scopes) await dropOverLimit(this.database, now, { ...entry, counted: true }).catch(() => undefined);
+  }
 }
 
 /**

@@ -7,7 +7,7 @@ import type { Clock } from '../../../ports/clock.js';
 import type { LearnedState } from '../../../ports/learning.js';
 import { isSomaError } from '../../../shared/errors.js';
 import { drivers, freshDatabase } from '../../../../test/support/databases.js';
-import { createDrizzleStore, tables, type Database } from '../../store/index.js';
+import { createDrizzleStore, statementOf, StatementBatch, tables, type Database } from '../../store/index.js';
 import { insertTenantWithCapsule } from '../../../../test/support/capsules.js';
 import { RECALL_MATCHES, RECALL_WINDOW } from './brain-memory.js';
 import { createLocalBrain } from './local-brain.js';
@@ -305,6 +305,30 @@ describe.each(drivers())('local brain on %s', (driver) => {
     const keys = (await database.db.select({ key: tables.memories.key, user: tables.memories.userId }).from(tables.memories).where(eq(tables.memories.capsuleId, scope.capsuleId))).map((m) => `${m.user}:${m.key}`).sort();
     expect(keys).toEqual(['ann:new-important', 'ann:new-minor', 'ann:old-important', 'bob:bob']);
     expect((await brain.recall(scope, { query: 'bob only', top_k: 10 })).map((m) => m.key)).not.toContain('bob');
+  });
+
+  it("writes a memory as a clause of the caller's statement (it commits or fails with it) and keeps memory_limit within a second", async () => {
+    const scope = { ...(await insertTenantWithCapsule(database, { learningConfig: { memory_limit: 2 } })), userId: 'ann' };
+    const brain = createLocalBrain({ database, clock });
+    const known = { learningConfig: { memory_limit: 2 } };
+    const keysOf = async () => (await database.db.select({ key: tables.memories.key }).from(tables.memories).where(eq(tables.memories.capsuleId, scope.capsuleId))).map((m) => m.key).sort();
+    // Not a statement being collected: the caller remembers apart.
+    expect(brain.rememberWith!({}, scope, { key: 'k', content: 'c' }, known)).toBe(false);
+    expect(() => brain.rememberWith!(new StatementBatch(database.db), scope, { key: '', content: 'c' }, known)).toThrow(/non-empty key/);
+    // A statement that aborts writes no memory.
+    const aborted = new StatementBatch(database.db);
+    expect(brain.rememberWith!(aborted, scope, { key: 'lost', content: 'never stored', importance: 0.9 }, known)).toBe(true);
+    await expect(database.run(statementOf(aborted, { head: [{ name: 'never', text: 'select 1 where false', values: [] }], headConditional: ['never'] }))).rejects.toThrow();
+    expect(await keysOf()).toEqual([]);
+    now = Date.parse('2026-11-01T12:00:00Z');
+    for (const [key, importance] of [['a', 0.9], ['b', 0.1], ['c', 0.8]] as const) {
+      const batch = new StatementBatch(database.db);
+      expect(brain.rememberWith!(batch, scope, { key, content: `memory ${key}`, importance }, known)).toBe(true);
+      await database.run(statementOf(batch));
+    }
+    // Committed with the statement; the limit (2) is applied off the path, within about a second.
+    expect(await keysOf()).toEqual(['a', 'b', 'c']);
+    await expect.poll(keysOf, { timeout: 5_000, interval: 100 }).toEqual(['a', 'c']);
   });
 
   it('evicts by recency also with a denormal half-life and a memory billions of half-lives old (no float underflow)', async () => {

@@ -3,15 +3,21 @@ import type { Brain, BrainScope, KnownCapsule, MemoryRecord, PublishOptions, Pub
 import { systemClock, type Clock } from '../../../ports/clock.js';
 import type { LearnedState } from '../../../ports/learning.js';
 import { isSomaError, SomaError } from '../../../shared/errors.js';
-import { asDatabaseFault, FOREIGN_KEY_VIOLATION, sqlStateOf, type Database } from '../../store/index.js';
+import { asDatabaseFault, FOREIGN_KEY_VIOLATION, sqlStateOf, StatementBatch, type Database } from '../../store/index.js';
 import type { BrainHealth, BrainMetricsSink } from '../brain-metrics.js';
-import { RecallStamps, recallMemories, rememberMemory } from './brain-memory.js';
+import { MemoryLimits, memoryValues, RecallStamps, recallMemories, REMEMBER_WRITE, rememberMemory } from './brain-memory.js';
 import { publishStep } from './brain-step.js';
 import { createLearningCache, oneStatementSteps, type CachedCapsuleState, type PendingStep } from './learning-cache.js';
 import { capsuleNotFound, isUuid, readCapsuleState } from './learning-ledger.js';
 import { readLearningHistory, resetToDefaults, rollbackTo } from './learning-rewind.js';
 
 export { searchTerms } from './brain-memory.js';
+
+/**
+ * The longest memory written as a clause of another statement: a failing memory write would fail that
+ * statement too, and a text's words must fit one tsvector (1 MB); longer ones are remembered apart.
+ */
+const MAX_MERGED_MEMORY_CHARS = 64 * 1024;
 
 /** The in-process brain: learning and memory with state in the main database. */
 export interface LocalBrain extends Brain {
@@ -30,6 +36,8 @@ export function createLocalBrain({ database, clock = systemClock, metrics }: { d
   const cache = createLearningCache();
   // last_recalled_at of every recall of the last second, in one write.
   const stamps = new RecallStamps(database);
+  // memory_limit of the scopes whose memories went with another statement, checked once a second.
+  const limits = new MemoryLimits(database, clock);
   // Resolved learning configs by their jsonb text: most capsules share a few, and validating one costs more than the step.
   const configs = new Map<string, LearningConfig>();
   const configOf = (raw: unknown): LearningConfig => {
@@ -187,6 +195,15 @@ export function createLocalBrain({ database, clock = systemClock, metrics }: { d
         const config = known ? configOf(known.learningConfig) : (await capsuleOf(scope)).config;
         await rememberMemory(database, clock, { scope, config, memory });
       });
+    },
+
+    rememberWith(transaction: unknown, scope: BrainScope, memory: MemoryRecord, known: KnownCapsule): boolean {
+      // Only a statement being collected takes it as a clause (a memory too large for one row's words stays apart).
+      if (!(transaction instanceof StatementBatch) || memory.content.length > MAX_MERGED_MEMORY_CHARS) return false;
+      const config = configOf(known.learningConfig);
+      transaction.writes.push({ text: REMEMBER_WRITE, values: memoryValues(clock.now(), { scope, config, memory }), conditional: false });
+      limits.add(scope, config);
+      return true;
     },
 
     async recall(scope: BrainScope, query: RecallQuery, known?: KnownCapsule): Promise<RecalledMemory[]> {
