@@ -10,7 +10,7 @@
 #
 # INSTANCE (lowercase letters, digits, '-') names a further, independent broker of this checkout, for a
 # test that stops and restarts a broker without taking the suite's shared one away (the fault matrix's
-# "Kafka down 20 s" row): its port (44000–45999, controller on the next) comes from the checkout path and
+# "Kafka down 20 s" row): its port (30000–31999, below Linux's default range of ephemeral ports, controller on the next) comes from the checkout path and
 # the name (see instance_port in lib.sh), its config, log and data live in .cache/kafka/instances/INSTANCE,
 # and it shares the cached jars.
 set -euo pipefail
@@ -33,7 +33,7 @@ if [[ -z "$INSTANCE" ]]; then
   NODE_DIR="$KAFKA_DIR"
 else
   [[ "$INSTANCE" =~ ^[a-z0-9][a-z0-9-]{0,39}$ ]] || die "instance name '$INSTANCE': use lowercase letters, digits and '-' (at most 40)"
-  KAFKA_PORT="$(instance_port 44000 "$INSTANCE")"
+  KAFKA_PORT="$(instance_port 30000 "$INSTANCE")"
   NODE_DIR="$INSTANCES_DIR/$INSTANCE"
 fi
 CONTROLLER_PORT=$((KAFKA_PORT + 1))
@@ -191,6 +191,18 @@ is_ready() {
   grep -q 'Kafka Server started' "$LOG_FILE" 2>/dev/null && port_open "$KAFKA_HOST" "$KAFKA_PORT"
 }
 
+# Starts the broker in the background; prints its pid.
+launch() {
+  [[ -f "$LOG_FILE" ]] && mv -f "$LOG_FILE" "$LOG_FILE.1"
+  log "${NODE_NAME}starting Kafka $KAFKA_VERSION on $BOOTSTRAP (log: $LOG_FILE)"
+  # setsid: the broker outlives this shell and its process group.
+  setsid "$JAVA" -Xms256m -Xmx1g -XX:+UseG1GC -Djava.awt.headless=true \
+    -Dlog4j2.configurationFile="$LOG4J_FILE" -cp "$LIBS_DIR/*" \
+    kafka.Kafka "$CONFIG_FILE" </dev/null >"$LOG_FILE" 2>&1 &
+  echo "$!" >"$PID_FILE"
+  echo "$!"
+}
+
 start() {
   fetch_jars
   mkdir -p "$NODE_DIR"
@@ -203,18 +215,21 @@ start() {
       if port_open "$KAFKA_HOST" "$port"; then die "port $port is taken by another process"; fi
     done
     format_storage
-    [[ -f "$LOG_FILE" ]] && mv -f "$LOG_FILE" "$LOG_FILE.1"
-    log "${NODE_NAME}starting Kafka $KAFKA_VERSION on $BOOTSTRAP (log: $LOG_FILE)"
-    # setsid: the broker outlives this shell and its process group.
-    setsid "$JAVA" -Xms256m -Xmx1g -XX:+UseG1GC -Djava.awt.headless=true \
-      -Dlog4j2.configurationFile="$LOG4J_FILE" -cp "$LIBS_DIR/*" \
-      kafka.Kafka "$CONFIG_FILE" </dev/null >"$LOG_FILE" 2>&1 &
-    pid=$!
-    echo "$pid" >"$PID_FILE"
+    pid="$(launch)"
   fi
-  local deadline=$((SECONDS + 120))
+  local deadline=$((SECONDS + 120)) binds=0
   until is_ready; do
     if ! kill -0 "$pid" 2>/dev/null; then
+      # While a broker is down its clients keep connecting to its port; Linux may give such a connection
+      # the same port as its source (a TCP self-connect), which holds the port until the client drops it.
+      # The port is free again a moment later: start again (at most 10 times).
+      if grep -q 'Address already in use' "$LOG_FILE" 2>/dev/null && ((binds < 10)); then
+        binds=$((binds + 1))
+        log "${NODE_NAME}port in use for a moment (a client's connection to it); starting again ($binds)"
+        sleep 1
+        pid="$(launch)"
+        continue
+      fi
       tail -n 40 "$LOG_FILE" >&2
       rm -f "$PID_FILE"
       die "Kafka exited during start (see $LOG_FILE)"
