@@ -24,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { findHarness, HarnessError, installHarness, runHarnessRound, type PeerRound } from './peer/harness.js';
 import { benchPostgres, clusterCpuMsSince, clusterCpuTicks, serverInfo } from './peer/postgres.js';
 import { profile, summarizeProfile, type CpuProfile } from './peer/profile.js';
+import { productSource } from './peer/product.js';
 import { countRoundTrips, ITERATIONS_PER_TURN, runSoma, startSoma, type SomaRun, type TurnPhases } from './peer/soma.js';
 import { aggregate, markdownTable, median, r3, ratio, rowsTable, type Row, type Run } from './peer/stats.js';
 
@@ -237,6 +238,7 @@ async function main(): Promise<number> {
         postgres_settings: server.settings,
         peer: peerMeta?.packages ?? null,
         soma_commit: gitCommit(),
+        soma_from: productSource,
         rounds: ROUNDS,
         turns: TURNS,
         warmup: WARMUP,

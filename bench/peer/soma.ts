@@ -12,14 +12,11 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { pino } from 'pino';
-import { loadConfig } from '../../src/config.js';
-import { createSoma, type Soma } from '../../src/main.js';
-import { createTenant } from '../../src/app/tenancy.js';
+import type { Soma } from '../../src/main.js';
 import type { Caller } from '../../src/app/context.js';
-import { createCapsule } from '../../src/app/capsules/index.js';
 import { completed, unwrap } from '../support/unwrap.js';
-import { createConversation } from '../../src/app/conversations.js';
-import { sendMessage, type TurnEvent } from '../../src/app/send-message/index.js';
+import type { TurnEvent } from '../../src/app/send-message/index.js';
+import { createCapsule, createConversation, createSoma, createTenant, loadConfig, sendMessage } from './product.js';
 import type { Run } from './stats.js';
 
 export const ITERATIONS_PER_TURN = 3;

@@ -15,10 +15,19 @@ import { saveIteration, type IterationOwner } from './save-iteration.js';
 
 /** Model label for metrics: provider and model name, without file paths (bounded cardinality). */
 export function metricModelLabel(model: string): string {
-  const [provider, ...rest] = model.split(':');
-  const name = rest.join(':');
-  return `${provider}:${name.split('/').pop() ?? name}`;
+  let label = modelLabels.get(model);
+  if (label === undefined) {
+    const [provider, ...rest] = model.split(':');
+    const name = rest.join(':');
+    label = `${provider}:${name.split('/').pop() ?? name}`;
+    if (modelLabels.size >= 256) modelLabels.clear();
+    modelLabels.set(model, label);
+  }
+  return label;
 }
+
+/** The labels of the models seen (a process uses few; cleared if it ever saw many). */
+const modelLabels = new Map<string, string>();
 
 /** The sink of a live run, with what the run's close needs of it. */
 export interface LiveTurnSink extends TurnSink {

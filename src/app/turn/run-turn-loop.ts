@@ -1,4 +1,4 @@
-import { allocateLanes, buildContext, laneSensitiveWeights, refineInstruction } from '../../core/context/index.js';
+import { allocateLanes, buildContext, lanePlanner, laneSensitiveWeights, refineInstruction } from '../../core/context/index.js';
 import { canonicalJson, sha256Hex } from '../../shared/hash.js';
 import { answerSignal, type AnswerSignal } from './answer-signal.js';
 import { bestDraft, toolsOffered, type ExitReason } from '../../core/turn/index.js';
@@ -45,7 +45,9 @@ export async function runTurnLoop(deps: TurnLoopDeps & { recorded?: RecordedMeas
   const countTokens = counter.count;
   const progress = input.resume ? resumeProgress(input.resume, input.startState) : startProgress(input.startState);
   // Which explored weights could change this turn's lane: only they are credited by the learning step.
-  const laneSensitive = laneSensitiveWeights({ candidates: input.memories, weights: input.lane.weights, flipped: input.lane.flipped, tokenBudget: budgets.memory, countTokens });
+  // The lane is the same on every iteration (same memories, weights and budget): worked out once.
+  const laneOf = lanePlanner({ candidates: input.memories, tokenBudget: budgets.memory, countTokens });
+  const laneSensitive = laneSensitiveWeights({ laneOf, weights: input.lane.weights, flipped: input.lane.flipped });
   let exitReason: ExitReason | undefined;
   let paused: PausedAt | undefined;
   let error: TurnLoopResult['error'];
@@ -60,7 +62,7 @@ export async function runTurnLoop(deps: TurnLoopDeps & { recorded?: RecordedMeas
       // Context: the governor's lanes (system, history, memories, tool results, previous draft).
       const { systemPrompt, history, userMessage, memories } = input;
       const instruction = iteration === 0 ? undefined : refineInstruction(progress.signals, { selfAssessment: progress.records.at(-1)?.llmOutput.logprobs === null });
-      const context = buildContext({ systemPrompt, history, userMessage, memories, laneWeights: input.lane.weights, steps: progress.steps, instruction, iteration, budgets, countTokens });
+      const context = buildContext({ systemPrompt, history, userMessage, memories, laneWeights: input.lane.weights, steps: progress.steps, instruction, iteration, budgets, countTokens, lane: laneOf(input.lane.weights) });
       const promptHash = sha256Hex(canonicalJson(context.messages));
       // Draft: one streamed model call (no tools on the last iteration: their results could not be used).
       const offered = toolsOffered({ iteration, maxIterations: settings.maxIterations, degraded: settings.degraded }) ? tools.definitions : [];

@@ -42,6 +42,8 @@ export interface BuildContextInput {
   iteration: number;
   budgets: LaneBudgets;
   countTokens: (text: string) => number;
+  /** The lane of `memories` for `laneWeights` within `budgets.memory` when already worked out ({@link lanePlanner}); else it is here. */
+  lane?: MemoryLane;
 }
 
 export interface BuiltContext {
@@ -74,7 +76,7 @@ export function buildContext(input: BuildContextInput): BuiltContext {
   const system = truncateToTokens(input.systemPrompt, budgets.system, countTokens);
   used.system = countTokens(system);
 
-  const lane = selectMemoryLane({ candidates: input.memories, weights: input.laneWeights, tokenBudget: budgets.memory, countTokens });
+  const lane = input.lane ?? selectMemoryLane({ candidates: input.memories, weights: input.laneWeights, tokenBudget: budgets.memory, countTokens });
   used.memory = lane.tokens;
   const memoryKeys = lane.selected.map((memory) => memory.key);
   const memoryLines = lane.selected.map(memoryLine);

@@ -41,11 +41,14 @@ export function selectMemoryLane({
   weights,
   tokenBudget,
   countTokens,
+  lineTokens,
 }: {
   candidates: readonly LaneCandidate[];
   weights: Weights;
   tokenBudget: number;
   countTokens: (text: string) => number;
+  /** Tokens of each memory's line by its content, filled as they are counted (a turn's lanes share it). */
+  lineTokens?: Map<string, number>;
 }): MemoryLane {
   if (candidates.length === 0 || tokenBudget <= 0) return { selected: [], utility: 0, totalWeight: 0, tokens: 0 };
   const scored = scoreMemories({
@@ -58,8 +61,30 @@ export function selectMemoryLane({
     })),
     weights,
   });
-  const lane = selectMemoriesForLane({ scored, weights, tokenBudget, tokensOf: (memory) => countTokens(memoryLine(memory)) });
+  const tokensOf = lineTokens
+    ? (memory: { content: string }) => {
+        let tokens = lineTokens.get(memory.content);
+        if (tokens === undefined) lineTokens.set(memory.content, (tokens = countTokens(memoryLine(memory))));
+        return tokens;
+      }
+    : (memory: { content: string }) => countTokens(memoryLine(memory));
+  const lane = selectMemoriesForLane({ scored, weights, tokenBudget, tokensOf });
   return { selected: lane.selected, utility: lane.utility, totalWeight: lane.totalWeight, tokens: lane.tokens };
+}
+
+/**
+ * The memory lane of one turn's candidates within one budget, for any weights: each weights' lane
+ * ({@link selectMemoryLane}) worked out once, each memory's line counted once — a turn asks for the
+ * lane of its weights on every iteration and for each explored weight flipped, from the same memories.
+ */
+export function lanePlanner({ candidates, tokenBudget, countTokens }: { candidates: readonly LaneCandidate[]; tokenBudget: number; countTokens: (text: string) => number }): (weights: Weights) => MemoryLane {
+  const lineTokens = new Map<string, number>();
+  const lanes = new Map<Weights, MemoryLane>();
+  return (weights) => {
+    let lane = lanes.get(weights);
+    if (!lane) lanes.set(weights, (lane = selectMemoryLane({ candidates, weights, tokenBudget, countTokens, lineTokens })));
+    return lane;
+  };
 }
 
 /**
@@ -69,19 +94,16 @@ export function selectMemoryLane({
  * turn's reward says nothing about its sign.
  */
 export function laneSensitiveWeights({
-  candidates,
+  laneOf,
   weights,
   flipped,
-  tokenBudget,
-  countTokens,
 }: {
-  candidates: readonly LaneCandidate[];
+  /** The lane of the turn's memories for given weights ({@link lanePlanner}). */
+  laneOf: (weights: Weights) => MemoryLane;
   weights: Weights;
   flipped: Partial<Record<keyof Weights, Weights>>;
-  tokenBudget: number;
-  countTokens: (text: string) => number;
 }): (keyof Weights)[] {
-  const keysOf = (w: Weights) => selectMemoryLane({ candidates, weights: w, tokenBudget, countTokens }).selected.map((memory) => memory.key).join('\u0000');
+  const keysOf = (w: Weights) => laneOf(w).selected.map((memory) => memory.key).join('\u0000');
   const lane = keysOf(weights);
   return (Object.keys(flipped) as (keyof Weights)[]).filter((name) => keysOf(flipped[name]!) !== lane);
 }

@@ -216,6 +216,10 @@ function invalid(problems: string[], details: unknown): Result<never, Failure> {
   return refuse('VALIDATION_FAILED', `Invalid learning_config — ${problems.join('; ')}`, details);
 }
 
+/** The constants as JSON, parsed for a fresh copy (a capsule without overrides: every turn). */
+let constantsJson: string | undefined;
+
 function cloneConfig(config: LearningConfig): LearningConfig {
+  if (config === learningConstants) return JSON.parse((constantsJson ??= JSON.stringify(learningConstants))) as LearningConfig;
   return structuredClone(config);
 }

@@ -47,6 +47,22 @@ function words(text: string): string[] {
     .filter(Boolean);
 }
 
+/** The last few prompts' word lists and system runs: a turn checks every draft against the same two texts. */
+const promptWords = new Map<string, string[]>();
+const systemRunSets = new Map<string, Set<string>>();
+
+function remembered<T>(cache: Map<string, T>, text: string, make: (text: string) => T): T {
+  let value = cache.get(text);
+  if (value === undefined) {
+    if (cache.size >= 64) cache.clear();
+    cache.set(text, (value = make(text)));
+  }
+  return value;
+}
+
+const wordsOf = (text: string): readonly string[] => remembered(promptWords, text, words);
+const systemRunsOf = (text: string): ReadonlySet<string> => remembered(systemRunSets, text, (t) => ngrams(words(t), SYSTEM_ECHO_RUN));
+
 function ngrams(list: readonly string[], n: number): Set<string> {
   const grams = new Set<string>();
   for (let i = 0; i + n <= list.length; i++) grams.add(list.slice(i, i + n).join(' '));
@@ -69,11 +85,11 @@ export const USER_ECHO_NOVEL_WORDS = 2;
 export function isPromptEcho(draft: string, { systemPrompt, userMessage }: { systemPrompt: string; userMessage: string }): boolean {
   const answer = words(draft);
   if (answer.length === 0) return false;
-  const systemRuns = ngrams(words(systemPrompt), SYSTEM_ECHO_RUN);
+  const systemRuns = systemRunsOf(systemPrompt);
   if (systemRuns.size > 0) {
     for (let i = 0; i + SYSTEM_ECHO_RUN <= answer.length; i++) if (systemRuns.has(answer.slice(i, i + SYSTEM_ECHO_RUN).join(' '))) return true;
   }
-  const user = words(userMessage);
+  const user = wordsOf(userMessage);
   // Runs of 4 words (of the whole message when it is shorter).
   const n = Math.min(4, user.length);
   if (n === 0 || answer.length < n) return false;
