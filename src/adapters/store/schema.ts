@@ -335,9 +335,7 @@ export const outboxMessages = pgTable(
   },
   (t) => [
     uniqueIndex('outbox_idempotency_idx').on(t.idempotencyKey),
-    uniqueIndex('outbox_seq_idx').on(t.seq),
     index('outbox_pending_idx').on(t.status, t.nextRetryAt, t.seq),
-    index('outbox_tenant_seq_idx').on(t.tenantId, t.seq),
     uniqueIndex('outbox_position_idx').on(t.position),
     index('outbox_tenant_position_idx').on(t.tenantId, t.position),
     index('outbox_unnumbered_idx').on(t.seq).where(sql`position IS NULL`),
