@@ -184,9 +184,7 @@ async function vacuumGrownTables(db: Db): Promise<string[]> {
 const quoteIdentifier = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
 async function openPostgres(url: string, max: number, preparedStatements: boolean): Promise<Database> {
-  // Prepared statements take their generic plan at once, instead of five custom plans per connection
-  // first: a turn's statements are written for it (no parameter whose value would change the plan).
-  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5_000, ...(preparedStatements ? { options: '-c plan_cache_mode=force_generic_plan' } : {}) });
+  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5_000 });
   pool.on('error', () => {
     /* idle client errors surface on the next query */
   });
@@ -196,7 +194,13 @@ async function openPostgres(url: string, max: number, preparedStatements: boolea
   const prepared = preparedStatements ? new PreparedNames() : undefined;
   pool.on('connect', (client) => {
     client.on('error', () => undefined);
-    prepared?.attach(client);
+    if (!prepared) return;
+    prepared.attach(client);
+    // Prepared statements take their generic plan at once, instead of five custom plans per connection
+    // and text first: the hot statements are written for it (no parameter whose value would change the
+    // plan). A SET, queued before the client's first query, rather than a startup option a pooler in
+    // session mode might refuse; where it fails PostgreSQL's default stays.
+    client.query('SET plan_cache_mode = force_generic_plan').catch(() => undefined);
   });
   try {
     const client = await pool.connect();

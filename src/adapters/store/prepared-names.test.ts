@@ -40,4 +40,21 @@ describe.skipIf(skipWithout('databaseUrl'))('prepared statements on PostgreSQL',
     expect(await preparedOnTheConnection(true)).toContainEqual(expect.stringContaining('from tenants where name = $1'));
     expect(await preparedOnTheConnection(false)).toEqual([]);
   });
+
+  it('a prepared statement runs its generic plan from the first call (no custom plans first), and PostgreSQL decides when statements are not prepared', async () => {
+    const planMode = async (preparedStatements: boolean) => {
+      const fresh = await freshDatabase('postgres');
+      const database = await openDatabase({ databaseUrl: fresh.url!, maxConnections: 2, preparedStatements });
+      try {
+        // Both connections of the pool, each asked while the other is held.
+        const [a, b] = await Promise.all([0, 1].map(() => database.query<{ plan_cache_mode: string }>(sql`select current_setting('plan_cache_mode') as plan_cache_mode, pg_sleep(0.05)`)));
+        return [a![0]!.plan_cache_mode, b![0]!.plan_cache_mode];
+      } finally {
+        await database.close();
+        await fresh.drop();
+      }
+    };
+    expect(await planMode(true)).toEqual(['force_generic_plan', 'force_generic_plan']);
+    expect(await planMode(false)).toEqual(['auto', 'auto']);
+  });
 });
