@@ -12,18 +12,15 @@ import type { BrainScope, KnownCapsule } from '../../ports/brain.js';
 import type { LearningConfig } from '../../core/learning/index.js';
 import { bestDraft } from '../../core/turn/index.js';
 import { saveIteration, type IterationOwner } from './save-iteration.js';
+import { memoized } from '../../shared/bounded-memo.js';
 
 /** Model label for metrics: provider and model name, without file paths (bounded cardinality). */
 export function metricModelLabel(model: string): string {
-  let label = modelLabels.get(model);
-  if (label === undefined) {
+  return memoized(modelLabels, model, 256, () => {
     const [provider, ...rest] = model.split(':');
     const name = rest.join(':');
-    label = `${provider}:${name.split('/').pop() ?? name}`;
-    if (modelLabels.size >= 256) modelLabels.clear();
-    modelLabels.set(model, label);
-  }
-  return label;
+    return `${provider}:${name.split('/').pop() ?? name}`;
+  });
 }
 
 /** The labels of the models seen (a process uses few; cleared if it ever saw many). */

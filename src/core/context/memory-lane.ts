@@ -1,4 +1,5 @@
 import { scoreMemories, selectMemoriesForLane, type ScoredMemory } from '../learning/index.js';
+import { memoized } from '../../shared/bounded-memo.js';
 import type { Weights } from '../../ports/learning.js';
 
 /** A recalled memory offered to the memory lane, with the features recall measured. */
@@ -61,13 +62,8 @@ export function selectMemoryLane({
     })),
     weights,
   });
-  const tokensOf = lineTokens
-    ? (memory: { content: string }) => {
-        let tokens = lineTokens.get(memory.content);
-        if (tokens === undefined) lineTokens.set(memory.content, (tokens = countTokens(memoryLine(memory))));
-        return tokens;
-      }
-    : (memory: { content: string }) => countTokens(memoryLine(memory));
+  const lines = lineTokens ?? new Map<string, number>();
+  const tokensOf = (memory: { content: string }) => memoized(lines, memory.content, Infinity, () => countTokens(memoryLine(memory)));
   const lane = selectMemoriesForLane({ scored, weights, tokenBudget, tokensOf });
   return { selected: lane.selected, utility: lane.utility, totalWeight: lane.totalWeight, tokens: lane.tokens };
 }

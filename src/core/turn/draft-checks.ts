@@ -1,3 +1,5 @@
+import { memoized } from '../../shared/bounded-memo.js';
+
 /**
  * Checks of one draft that need no model: signals from outside the model that the draft is not an
  * answer yet (SPEC §13.3 "no false convergence"). A draft that fails one scores 0, can neither
@@ -51,17 +53,8 @@ function words(text: string): string[] {
 const promptWords = new Map<string, string[]>();
 const systemRunSets = new Map<string, Set<string>>();
 
-function remembered<T>(cache: Map<string, T>, text: string, make: (text: string) => T): T {
-  let value = cache.get(text);
-  if (value === undefined) {
-    if (cache.size >= 64) cache.clear();
-    cache.set(text, (value = make(text)));
-  }
-  return value;
-}
-
-const wordsOf = (text: string): readonly string[] => remembered(promptWords, text, words);
-const systemRunsOf = (text: string): ReadonlySet<string> => remembered(systemRunSets, text, (t) => ngrams(words(t), SYSTEM_ECHO_RUN));
+const wordsOf = (text: string): readonly string[] => memoized(promptWords, text, 64, words);
+const systemRunsOf = (text: string): ReadonlySet<string> => memoized(systemRunSets, text, 64, (t) => ngrams(words(t), SYSTEM_ECHO_RUN));
 
 function ngrams(list: readonly string[], n: number): Set<string> {
   const grams = new Set<string>();

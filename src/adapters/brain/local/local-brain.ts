@@ -10,6 +10,7 @@ import { publishStep } from './brain-step.js';
 import { createLearningCache, oneStatementSteps, type CachedCapsuleState, type PendingStep } from './learning-cache.js';
 import { capsuleNotFound, isUuid, readCapsuleState } from './learning-ledger.js';
 import { readLearningHistory, resetToDefaults, rollbackTo } from './learning-rewind.js';
+import { memoized } from '../../../shared/bounded-memo.js';
 
 export { searchTerms } from './brain-memory.js';
 
@@ -40,16 +41,7 @@ export function createLocalBrain({ database, clock = systemClock, metrics }: { d
   const limits = new MemoryLimits(database, clock);
   // Resolved learning configs by their jsonb text: most capsules share a few, and validating one costs more than the step.
   const configs = new Map<string, LearningConfig>();
-  const configOf = (raw: unknown): LearningConfig => {
-    const text = JSON.stringify(raw ?? null);
-    let config = configs.get(text);
-    if (!config) {
-      config = resolveLearningConfig(raw);
-      if (configs.size >= 256) configs.clear();
-      configs.set(text, config);
-    }
-    return config;
-  };
+  const configOf = (raw: unknown): LearningConfig => memoized(configs, JSON.stringify(raw ?? null), 256, () => resolveLearningConfig(raw));
 
   async function guard<T>(work: () => Promise<T>): Promise<T> {
     try {
