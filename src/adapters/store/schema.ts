@@ -152,8 +152,12 @@ export const messages = pgTable(
   'messages',
   {
     id: uuid('id').primaryKey(),
-    conversationId: uuid('conversation_id').notNull().references(() => conversations.id),
-    turnId: uuid('turn_id').references(() => turns.id),
+    // No foreign keys on the rows a turn appends (messages, iterations, learning steps, memories):
+    // each is written by the statement that knows its parents exist (the turn's start committed
+    // first), nothing deletes a parent, and each key checked cost the turn's statement a locked,
+    // WAL-logged parent row (25 such locks a turn, 18 of them these; migration 0008).
+    conversationId: uuid('conversation_id').notNull(),
+    turnId: uuid('turn_id'),
     role: text('role', { enum: ['user', 'assistant', 'system'] }).notNull(),
     content: text('content').notNull(),
     tokenCount: integer('token_count'),
@@ -169,8 +173,9 @@ export const rlmIterations = pgTable(
   'rlm_iterations',
   {
     id: uuid('id').primaryKey(),
-    turnId: uuid('turn_id').notNull().references(() => turns.id),
-    conversationId: uuid('conversation_id').notNull().references(() => conversations.id),
+    // Appended by the turn's statements: no foreign keys (see messages).
+    turnId: uuid('turn_id').notNull(),
+    conversationId: uuid('conversation_id').notNull(),
     iterationNumber: integer('iteration_number').notNull(),
     content: text('content').notNull(),
     llmOutput: jsonb('llm_output').notNull(),
@@ -230,9 +235,10 @@ export const approvals = pgTable(
 export const learningUpdates = pgTable(
   'learning_updates',
   {
-    capsuleId: uuid('capsule_id').notNull().references(() => capsules.id, { onDelete: 'cascade' }),
+    // Appended with the capsule's own update in one statement: no foreign keys (see messages).
+    capsuleId: uuid('capsule_id').notNull(),
     seq: bigint('seq', { mode: 'number' }).notNull(),
-    tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
+    tenantId: uuid('tenant_id').notNull(),
     /** `learn` (one step), `rollback` or `reset`. */
     kind: text('kind', { enum: ['learn', 'rollback', 'reset'] }).notNull().default('learn'),
     /** What a `learn` row learned from: an `iteration` of the turn or a user's `feedback` on it; null for rollback and reset. */
@@ -265,8 +271,9 @@ export const memories = pgTable(
   'memories',
   {
     id: uuid('id').primaryKey(),
-    tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
-    capsuleId: uuid('capsule_id').notNull().references(() => capsules.id, { onDelete: 'cascade' }),
+    // Remembered by a turn's close (or the brain's API for a capsule it just read): no foreign keys (see messages).
+    tenantId: uuid('tenant_id').notNull(),
+    capsuleId: uuid('capsule_id').notNull(),
     /** The user whose memory this is; '' = shared by the capsule's users (`learning_config.memory_scope: "capsule"`). */
     userId: text('user_id').notNull().default(''),
     key: text('key').notNull(),
@@ -336,8 +343,9 @@ export const outboxMessages = pgTable(
   (t) => [
     uniqueIndex('outbox_idempotency_idx').on(t.idempotencyKey),
     index('outbox_pending_idx').on(t.status, t.nextRetryAt, t.seq),
-    uniqueIndex('outbox_position_idx').on(t.position),
-    index('outbox_tenant_position_idx').on(t.tenantId, t.position),
+    // Positions are given after commit: an event gets these two entries then, not at its insert.
+    uniqueIndex('outbox_position_idx').on(t.position).where(sql`position IS NOT NULL`),
+    index('outbox_tenant_position_idx').on(t.tenantId, t.position).where(sql`position IS NOT NULL`),
     index('outbox_unnumbered_idx').on(t.seq).where(sql`position IS NULL`),
     index('outbox_turn_pending_idx').on(t.turnId, t.seq).where(sql`status = 'pending'`),
   ],
