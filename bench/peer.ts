@@ -13,7 +13,7 @@
  * Options: --rounds 3 --turns 300 --warmup 30 --conc 1,8 --who langgraph,floor,soma
  *          --quick (2 rounds × 100 turns, about a minute) --capsule-per-worker
  *          --profile [file.cpuprofile] (a CPU profile of Soma at concurrency 1, summarised)
- *          --no-count (skip the count of SQL round trips per phase)
+ *          --no-count (skip the count of SQL round trips per phase and the WAL a turn writes)
  * PostgreSQL: DATABASE_URL, else `scripts/postgres.sh start` and a database of its own.
  * The last line printed is JSON: {"bench":"peer","rows":[…],"ratio_c1","ratio_c8"}.
  */
@@ -26,6 +26,7 @@ import { benchPostgres, clusterCpuMsSince, clusterCpuTicks, serverInfo } from '.
 import { profile, summarizeProfile, type CpuProfile } from './peer/profile.js';
 import { productSource } from './peer/product.js';
 import { countRoundTrips, ITERATIONS_PER_TURN, runSoma, startSoma, type SomaRun, type TurnPhases } from './peer/soma.js';
+import { walOfTurns } from './peer/wal.js';
 import { aggregate, markdownTable, median, r3, ratio, rowsTable, type Row, type Run } from './peer/stats.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -184,6 +185,16 @@ async function main(): Promise<number> {
         );
         extra.langgraph_round_trips = peerWrites;
       }
+    }
+    if (soma && COUNT) {
+      const wal = await walOfTurns(soma, database.url);
+      if (wal) {
+        extra.soma_wal = wal;
+        out.push(
+          `\nSoma, what PostgreSQL writes a turn (its WAL over ${wal.turns} turns at conc 1, pg_walinspect): ${wal.bytes_per_turn} bytes, ${wal.row_locks_per_turn} row locks, ${wal.index_entries_per_turn} index entries, ${wal.commits_per_turn} commits`,
+        );
+        out.push(markdownTable(wal.records, [['WAL record', (r) => r.record], ['per turn', (r) => r.per_turn], ['bytes per turn', (r) => r.bytes_per_turn]]));
+      } else out.push('\nSoma, WAL per turn: not measured (pg_walinspect unavailable to this user)');
     }
     if (soma && server.postmasterPid !== null) {
       // PostgreSQL's CPU per iteration for Soma's turns (this cluster's processes only).
