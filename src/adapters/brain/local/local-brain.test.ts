@@ -301,7 +301,7 @@ describe.each(drivers())('local brain on %s', (driver) => {
     ] as const) {
       let sent: Promise<unknown> | undefined;
       await store.oneStatement(async (tx, handle) => {
-        sent = brain.recallWith(handle, scope, query, known);
+        sent = brain.recallWith?.(handle, scope, query, known);
         await tx.usage.addTokens(scope.tenantId, day, 1);
       });
       expect(await sent).toEqual(await brain.recall(scope, query, known));
@@ -309,14 +309,14 @@ describe.each(drivers())('local brain on %s', (driver) => {
     }
     expect(await store.usage.used(scope.tenantId, 'tokens', day)).toBe(2);
     // Outside a statement being collected, or without the weights, the caller recalls on its own.
-    expect(brain.recallWith(undefined, scope, { query: 'garage door', top_k: 1, weights }, known)).toBeUndefined();
-    expect(await store.oneStatement(async (_tx, handle) => brain.recallWith(handle, scope, { query: 'garage door', top_k: 1 }, known))).toBeUndefined();
+    expect(brain.recallWith?.(undefined, scope, { query: 'garage door', top_k: 1, weights }, known)).toBeUndefined();
+    expect(await store.oneStatement(async (_tx, handle) => brain.recallWith?.(handle, scope, { query: 'garage door', top_k: 1 }, known))).toBeUndefined();
     // A statement that writes nothing (a conditional write matched no row) recalls nothing.
     const minute = new Date('2026-11-24T12:00:00Z');
     await store.usage.admitTurn(scope.tenantId, minute, 1);
     let refused: Promise<unknown> | undefined;
     const written = await store.oneStatement(async (tx, handle) => {
-      refused = brain.recallWith(handle, scope, { query: 'garage door', top_k: 1, weights }, known);
+      refused = brain.recallWith?.(handle, scope, { query: 'garage door', top_k: 1, weights }, known);
       await tx.usage.admitTurn(scope.tenantId, minute, 1);
       return true;
     });
