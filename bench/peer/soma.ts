@@ -247,8 +247,6 @@ export function statementKind(text: string): string {
     }
     case 'WITH': {
       const parts = [...q.matchAll(/\b(insert into|update) (\S+)/gi)].map((m) => `${m[1]!.toUpperCase().replace(' INTO', '')} ${m[2]}`);
-      // A read riding in a statement of writes (`r as (…)`, its rows selected beside the check): the turn's recall in its start.
-      if (parts.length > 0 && / select r\.\*, /i.test(q)) parts.push(`SELECT ${/ from (\S+)/i.exec(q.slice(q.indexOf(' r as (')))?.[1] ?? '?'}`);
       if (parts.length > 0) return `WITH ${parts.join(' + ')}`;
       // A read in several steps: the recall's (`with walk as …`), the turn inputs' JSON rows, …
       return `WITH … SELECT ${table(/ from (\S+)/i)}`;

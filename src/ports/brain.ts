@@ -190,13 +190,6 @@ export interface Brain {
   /** The `top_k` memories of the capsule by softmax weight (full-text similarity, importance, recency under α β γ τ). */
   recall(scope: BrainScope, query: RecallQuery, known?: KnownCapsule): Promise<RecalledMemory[]>;
   /**
-   * {@link recall} with its read sent in `transaction` — a statement being collected ({@link Store.oneStatement}'s
-   * handle) — so it takes no round trip of its own; resolves once that statement ran (as `recall`
-   * would; with nothing when the statement wrote nothing; rejects when it failed). Undefined when this
-   * brain or this handle cannot (the caller then calls `recall`). Needs `query.weights`.
-   */
-  recallWith?(transaction: unknown, scope: BrainScope, query: RecallQuery, known: KnownCapsule): Promise<RecalledMemory[]> | undefined;
-  /**
    * The capsule's learned state and up to `limit` history rows with `seq` > `after`, read in one
    * snapshot (the state and the page agree while turns keep learning). `CAPSULE_NOT_FOUND` for an
    * unknown capsule or another tenant's.

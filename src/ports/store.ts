@@ -612,5 +612,5 @@ export interface Store extends Repositories {
    * `setStatus`…) is told it did, and when one in fact matched no row nothing is written and this
    * resolves undefined. Else it resolves what `work` resolved.
    */
-  oneStatement<T>(work: (tx: Repositories, handle: unknown) => Promise<T>): Promise<T | undefined>;
+  oneStatement<T>(work: (tx: Repositories) => Promise<T>): Promise<T | undefined>;
 }

@@ -3,7 +3,7 @@ import type { Repositories, Store } from '../../ports/store.js';
 import type { Database, Tx } from './database.js';
 import { mapDatabaseFaults, withDatabaseFaults } from './database-faults.js';
 import { repositoriesOf } from './repositories/index.js';
-import { nothingMatched, readRows, statementOf, StatementBatch } from './statement-batch.js';
+import { nothingMatched, statementOf, StatementBatch } from './statement-batch.js';
 
 /** Every repository of `repositories` with an unreachable database reported as `DATABASE_UNAVAILABLE`. */
 function guarded(repositories: Repositories): Repositories {
@@ -22,25 +22,13 @@ export function createDrizzleStore(database: Database): Store {
     joinTransaction: (handle) => (handle instanceof StatementBatch ? handle.repositories : guarded(repositoriesOf(handle as Tx))),
     oneStatement: async (work) => {
       const batch = new StatementBatch(database.db);
-      let value: Awaited<ReturnType<typeof work>>;
+      const value = await work(batch.repositories);
       try {
-        value = await work(batch.repositories, batch);
+        await mapDatabaseFaults(() => database.run(statementOf(batch)));
       } catch (error) {
-        batch.read?.failed(error);
+        if (nothingMatched(error)) return undefined;
         throw error;
       }
-      let rows: Record<string, unknown>[];
-      try {
-        rows = await mapDatabaseFaults(() => database.run(statementOf(batch)));
-      } catch (error) {
-        if (nothingMatched(error)) {
-          batch.read?.done([]);
-          return undefined;
-        }
-        batch.read?.failed(error);
-        throw error;
-      }
-      batch.read?.done(readRows(rows));
       return value;
     },
     ping: () => mapDatabaseFaults(async () => void (await database.db.execute(sql`select 1`))),

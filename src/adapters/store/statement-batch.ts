@@ -28,8 +28,6 @@ export class StatementBatch {
   readonly tokens = new Map<string, { tenantId: string; windowStart: Date; amount: number }>();
   /** Messages added per conversation in this batch (one update per row, for the same reason). */
   readonly messageCounts = new Map<string, number>();
-  /** The one read that rides in this statement ({@link addRead}), with whoever waits for its rows. */
-  read: CollectedRead | undefined;
   readonly repositories: Repositories;
   constructor(readonly db: Db) {
     const base = repositoriesOf(recorder(db, this.writes));
@@ -64,34 +62,6 @@ export class StatementBatch {
       },
     };
   }
-}
-
-/** A read sent with a batch's writes: its rows come back from the statement, in `order`. */
-export interface CollectedRead {
-  sql: SQL;
-  /** The `order by` of its rows (its own order does not survive the statement's outer select). */
-  order: string;
-  done(rows: Record<string, unknown>[]): void;
-  failed(error: unknown): void;
-}
-
-/**
- * Adds a read to `batch`'s statement (at most one): its rows once the statement ran — none when the
- * statement wrote nothing (a conditional write matched no row); rejected when it failed.
- */
-export function addRead(batch: StatementBatch, sql: SQL, order: string): Promise<Record<string, unknown>[]> {
-  if (batch.read) throw new Error('one read per statement');
-  return new Promise((resolve, reject) => {
-    batch.read = { sql, order, done: resolve, failed: reject };
-  });
-}
-
-/**
- * The read's rows of a statement's result: without the `applied` column, and none for the one row of
- * nulls the outer join gives when the read found nothing.
- */
-export function readRows(rows: Record<string, unknown>[]): Record<string, unknown>[] {
-  return rows.flatMap(({ applied: _applied, ...row }) => (Object.values(row).some((value) => value !== null) ? [row] : []));
 }
 
 /** A conversation's message count raised by the batch's sum (the conversation repository's `countMessages`). */
@@ -308,11 +278,6 @@ export function statementOf(batch: StatementBatch, { head = [], headConditional 
   [...batch.tokens.values()].forEach(({ tenantId, windowStart, amount }, i) => fixed({ name: `u${i}`, text: ADD_TOKENS, values: [tenantId, windowStart.toISOString(), amount] }));
   const conditional = [...headConditional, ...batch.writes.flatMap((w, i) => (w.conditional ? [`w${i}`] : []))];
   const check = conditional.length === 0 ? '1' : `1 / (${conditional.map((name) => `(select count(*) from ${name})::int`).join(' * ')})`;
-  if (batch.read) {
-    // The read's rows come back beside the check, which the outer select evaluates on each (at least one) row.
-    clauses.push(`r as (${clauseOf(batch.read.sql, values)})`);
-    return { text: `with ${clauses.join(', ')} select r.*, ${check} as applied from (select 1) as one left join r on true order by ${batch.read.order}`, values };
-  }
   if (clauses.length === 0) return { text: 'select 1', values: [] };
   return { text: `with ${clauses.join(', ')} select ${check} as applied`, values };
 }

@@ -1,4 +1,4 @@
-import type { BrainScope, KnownCapsule, RecalledMemory } from '../../ports/brain.js';
+import type { BrainScope, KnownCapsule } from '../../ports/brain.js';
 import type { Weights } from '../../ports/learning.js';
 import type { AppContext } from '../context.js';
 import { withTimeout, type RecalledForTurn } from '../turn/index.js';
@@ -6,23 +6,14 @@ import { withTimeout, type RecalledForTurn } from '../turn/index.js';
 /** How many memories a turn recalls: the candidates its memory lane chooses from (SPEC §5 maths in the context builder). */
 export const RECALL_TOP_K = 16;
 
-/** The recall query of a turn: its message, {@link RECALL_TOP_K} memories, scored with the lane's weights. */
-export const turnRecallQuery = (query: string, weights: Weights) => ({ query, top_k: RECALL_TOP_K, weights });
-
 /**
  * The memories of the turn, scored with the weights its exploration draw gives (`weights`), with the
- * features the lane needs — from `sent` when the recall already went out with another statement
- * (`brain.recallWith`), else asked of the brain now. A failing or slow brain is not an error: it is
- * marked unhealthy and the memory lane is empty for this turn.
+ * features the lane needs. A failing or slow brain is not an error: it is marked unhealthy and the
+ * memory lane is empty for this turn.
  */
-export async function recallForTurn(
-  ctx: AppContext,
-  scope: BrainScope,
-  { query, weights, known }: { query: string; weights: Weights; known?: KnownCapsule },
-  sent?: Promise<RecalledMemory[]>,
-): Promise<RecalledForTurn[]> {
+export async function recallForTurn(ctx: AppContext, scope: BrainScope, { query, weights, known }: { query: string; weights: Weights; known?: KnownCapsule }): Promise<RecalledForTurn[]> {
   try {
-    const recalled = await withTimeout(sent ?? ctx.brain.recall(scope, turnRecallQuery(query, weights), known), ctx.settings.brainTimeoutMs, 'memory recall');
+    const recalled = await withTimeout(ctx.brain.recall(scope, { query, top_k: RECALL_TOP_K, weights }, known), ctx.settings.brainTimeoutMs, 'memory recall');
     ctx.health.report('brain', true);
     return recalled.map((m) => ({
       key: m.key,

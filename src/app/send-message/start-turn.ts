@@ -11,8 +11,7 @@ import type { TurnSettings } from '../turn/index.js';
 import { TurnEventLog } from '../turn-event-log.js';
 import type { RecalledForTurn } from '../turn/index.js';
 import type { PreparedTurn } from './prepare-turn.js';
-import { recallForTurn, turnRecallQuery } from './recall-for-turn.js';
-import type { RecalledMemory } from '../../ports/brain.js';
+import { recallForTurn } from './recall-for-turn.js';
 import type { OnTurnEvent, TurnEvent } from './turn-events.js';
 
 /** A turn written as `running`, with what its loop starts from. */
@@ -27,7 +26,7 @@ export interface StartedTurn {
   log: TurnEventLog;
   /** The weights the turn recalls with (its exploration draw) and, per explored weight, the same with its sign flipped. */
   lane: { weights: Weights; flipped: Partial<Record<keyof Weights, Weights>> };
-  /** The turn's recall, read in the statement that writes the turn (an in-process brain) or beside it; absent when memory is off. */
+  /** The turn's recall, started while the turn was written (it reads only memories); absent when memory is off. */
   recalled?: Promise<RecalledForTurn[]>;
 }
 
@@ -36,7 +35,7 @@ export interface StartedTurn {
  * takes the conversation's recent history read by the preparation, then writes the turn (with its `turn.started` SSE event),
  * the user message, the message count and `chat.turn_started` in one statement (one commit) — which
  * also takes the tenant's turn of this minute: with none left, nothing is written and the turn is
- * refused (RATE_LIMITED) — and which also carries the turn's recall when the brain runs in process.
+ * refused (RATE_LIMITED).
  */
 export async function startTurn(ctx: AppContext, prepared: PreparedTurn, caller: Caller, onEvent?: OnTurnEvent): Promise<Result<StartedTurn, Failure>> {
   const { text, conversationId, capsule, split, model, limits } = prepared;
@@ -67,19 +66,17 @@ export async function startTurn(ctx: AppContext, prepared: PreparedTurn, caller:
     flipped: flippedExplorationWeights({ weights: startState.weights, seed, config: split.learning }),
   };
 
-  const recallScope = { tenantId: caller.tenantId, capsuleId: capsule.id, userId: caller.userId };
-  const known = { learningConfig: capsule.learningConfig };
-  // Recall needs nothing the write below stores: an in-process brain sends its read in the same
-  // statement (one round trip for both), another brain is asked meanwhile.
-  let sent: Promise<RecalledMemory[]> | undefined;
+  // Recall needs nothing the write below stores: it runs meanwhile (never rejects; a failed recall is an empty lane).
+  const recalled = settings.memoryOff
+    ? undefined
+    : recallForTurn(ctx, { tenantId: caller.tenantId, capsuleId: capsule.id, userId: caller.userId }, { query: text, weights: lane.weights, known: { learningConfig: capsule.learningConfig } });
 
   const userMessageId = ctx.ids.uuid();
   const inputHash = sha256Hex(text);
   const log = new TurnEventLog(1, onEvent && ((e) => onEvent({ id: e.id, event: e.event, data: e.data } as TurnEvent & { id: number })));
   log.stage([['turn.started', { turn_id: turnId, convergence_threshold: settings.threshold }]]);
-  // Its writes and the recall's read: one statement, one round trip. The slot is its only write that must match a row.
-  const written = ctx.store.oneStatement(async (tx, handle) => {
-    if (!settings.memoryOff) sent = ctx.brain.recallWith?.(handle, recallScope, turnRecallQuery(text, lane.weights), known);
+  // Only writes: one statement, one round trip. The slot is its only write that must match a row.
+  const written = await ctx.store.oneStatement(async (tx) => {
     if (slot) await takeTurnSlot(tx, slot);
     await tx.turns.insert({
       id: turnId,
@@ -118,9 +115,7 @@ export async function startTurn(ctx: AppContext, prepared: PreparedTurn, caller:
     });
     return true;
   });
-  // Never rejects; a failed recall is an empty lane.
-  const recalled = settings.memoryOff ? undefined : recallForTurn(ctx, recallScope, { query: text, weights: lane.weights, known }, sent);
-  if (!(await written)) return turnSlotRefused(slot!);
+  if (!written) return turnSlotRefused(slot!);
   log.release();
   return ok({ turnId, seed, startedAtMs, settings, startState, history, log, lane, ...(recalled ? { recalled } : {}) });
 }

@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import { explorationWeights, scoreMemories, type LearningConfig } from '../../../core/learning/index.js';
 import type { BrainScope, MemoryRecord, RecalledMemory, RecallQuery } from '../../../ports/brain.js';
 import type { Clock } from '../../../ports/clock.js';
@@ -133,22 +133,7 @@ export class MemoryLimits {
 export async function recallMemories(
   database: Database,
   clock: Clock,
-  {
-    scope,
-    config,
-    state,
-    query,
-    stamps = new RecallStamps(database, 0),
-    walkWith,
-  }: {
-    scope: BrainScope;
-    config: LearningConfig;
-    state: LearnedState | undefined;
-    query: RecallQuery;
-    stamps?: RecallStamps;
-    /** Sends the walk (its rows in the order `order by ord nulls last`) with another statement instead of alone; called before the first await. */
-    walkWith?: (statement: SQL, order: string) => Promise<Record<string, unknown>[]>;
-  },
+  { scope, config, state, query, stamps = new RecallStamps(database, 0) }: { scope: BrainScope; config: LearningConfig; state: LearnedState | undefined; query: RecallQuery; stamps?: RecallStamps },
 ): Promise<RecalledMemory[]> {
   const topK = Math.max(0, Math.floor(query.top_k));
   if (topK === 0) return [];
@@ -177,7 +162,7 @@ export async function recallMemories(
   // any word (ts_rank only for those), where it ends and how many of its memories hold every word.
   // The walk carries only what picks the candidates (id, age, words); the ≤ 80 picked rows are then read
   // by their id with their text (carrying every walked memory's text through the walk cost about 10 % more).
-  const walk = sql`
+  const walked = await select(sql`
     with walk as (
       select id, created_at, search from memories where ${inScope} order by created_at desc limit ${RECALL_WINDOW}
     ), edge as (
@@ -198,8 +183,7 @@ export async function recallMemories(
     select m.id, m.key, m.content, m.importance, m.created_at, m.last_recalled_at, p.rank, null::text as edge, null::bigint as every_word, p.ord
       from picked p join memories m on m.id = p.id
     union all select null, null, null, null, null, null, null, edge, every_word, null from edge
-    order by ord nulls last`;
-  const walked = walkWith ? ((await walkWith(walk, 'ord nulls last')) as Row[]) : await select(walk);
+    order by ord nulls last`);
   const stats = walked.find((row) => row.id === null) ?? { edge: null, every_word: 0 };
   const matches = walked.filter((row) => row.id !== null);
   if (hasWords && stats.edge) {

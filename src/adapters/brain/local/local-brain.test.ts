@@ -289,39 +289,6 @@ describe.each(drivers())('local brain on %s', (driver) => {
     const garage = await brain.recall(scope, { query: 'garage door', top_k: 1 });
     expect(garage.map((memory) => memory.key)).toEqual(['garage']);
     expect(garage[0]!.content).toContain('4711');
-
-    // The same recalls sent inside another statement (a turn's start: one round trip for both) give the
-    // same memories, the older match's second statement included, and the statement's write commits.
-    const store = createDrizzleStore(database);
-    const known = { learningConfig: { memory_limit: 100_000, recency_half_life_s: 600 } };
-    const day = new Date('2026-11-24T00:00:00Z');
-    for (const [query, expected] of [
-      [{ query: 'printer toner', top_k: 16, weights: { ...weights, alpha: 1, beta: 1, gamma: 1 } }, mixed],
-      [{ query: 'garage door', top_k: 1, weights }, garage],
-    ] as const) {
-      let sent: Promise<unknown> | undefined;
-      await store.oneStatement(async (tx, handle) => {
-        sent = brain.recallWith?.(handle, scope, query, known);
-        await tx.usage.addTokens(scope.tenantId, day, 1);
-      });
-      expect(await sent).toEqual(await brain.recall(scope, query, known));
-      expect(((await sent) as typeof expected).map((memory) => memory.key)).toEqual(expected.map((memory) => memory.key));
-    }
-    expect(await store.usage.used(scope.tenantId, 'tokens', day)).toBe(2);
-    // Outside a statement being collected, or without the weights, the caller recalls on its own.
-    expect(brain.recallWith?.(undefined, scope, { query: 'garage door', top_k: 1, weights }, known)).toBeUndefined();
-    expect(await store.oneStatement(async (_tx, handle) => brain.recallWith?.(handle, scope, { query: 'garage door', top_k: 1 }, known))).toBeUndefined();
-    // A statement that writes nothing (a conditional write matched no row) recalls nothing.
-    const minute = new Date('2026-11-24T12:00:00Z');
-    await store.usage.admitTurn(scope.tenantId, minute, 1);
-    let refused: Promise<unknown> | undefined;
-    const written = await store.oneStatement(async (tx, handle) => {
-      refused = brain.recallWith?.(handle, scope, { query: 'garage door', top_k: 1, weights }, known);
-      await tx.usage.admitTurn(scope.tenantId, minute, 1);
-      return true;
-    });
-    expect(written).toBeUndefined();
-    expect(await refused).toEqual([]);
   });
 
   it('keeps each memory scope within memory_limit, evicting the lowest importance × recency first', async () => {

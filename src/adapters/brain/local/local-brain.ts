@@ -3,7 +3,7 @@ import type { Brain, BrainScope, KnownCapsule, MemoryRecord, PublishOptions, Pub
 import { systemClock, type Clock } from '../../../ports/clock.js';
 import type { LearnedState } from '../../../ports/learning.js';
 import { isSomaError, SomaError } from '../../../shared/errors.js';
-import { addRead, asDatabaseFault, FOREIGN_KEY_VIOLATION, sqlStateOf, StatementBatch, type Database } from '../../store/index.js';
+import { asDatabaseFault, FOREIGN_KEY_VIOLATION, sqlStateOf, StatementBatch, type Database } from '../../store/index.js';
 import type { BrainHealth, BrainMetricsSink } from '../brain-metrics.js';
 import { MemoryLimits, memoryValues, RecallStamps, recallMemories, REMEMBER_WRITE, rememberMemory } from './brain-memory.js';
 import { publishStep } from './brain-step.js';
@@ -196,19 +196,6 @@ export function createLocalBrain({ database, clock = systemClock, metrics }: { d
       transaction.writes.push({ text: REMEMBER_WRITE, values: memoryValues(clock.now(), { scope, config, memory }), conditional: false });
       limits.add(scope, config);
       return true;
-    },
-
-    recallWith(transaction: unknown, scope: BrainScope, query: RecallQuery, known: KnownCapsule): Promise<RecalledMemory[]> | undefined {
-      // Only a statement being collected takes the walk, once, and only with the weights given (no state to read first).
-      if (!(transaction instanceof StatementBatch) || transaction.read || !query.weights || Math.floor(query.top_k) <= 0) return undefined;
-      const config = configOf(known.learningConfig);
-      const recalled = guard(() => recallMemories(database, clock, { scope, config, state: undefined, query, stamps, walkWith: (statement, order) => addRead(transaction, statement, order) }));
-      // The walk is added before recallMemories' first await; a recall that could not add it is the caller's to send alone.
-      if (!transaction.read) {
-        recalled.catch(() => undefined);
-        return undefined;
-      }
-      return recalled;
     },
 
     async recall(scope: BrainScope, query: RecallQuery, known?: KnownCapsule): Promise<RecalledMemory[]> {
