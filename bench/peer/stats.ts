@@ -39,7 +39,7 @@ export function median(values: readonly number[]): number {
 }
 
 export const r3 = (x: number) => Math.round(x * 1000) / 1000;
-const r1 = (x: number) => Math.round(x * 10) / 10;
+export const r1 = (x: number) => Math.round(x * 10) / 10;
 
 /**
  * Pools the rounds of one contender at one concurrency: percentiles over every turn latency of every

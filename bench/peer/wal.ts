@@ -7,6 +7,7 @@
  */
 import pg from 'pg';
 import { runSoma, type SomaBench } from './soma.js';
+import { r1 } from './stats.js';
 
 export interface WalRecordKind {
   record: string;
@@ -22,8 +23,6 @@ export interface WalOfTurns {
   commits_per_turn: number;
   records: WalRecordKind[];
 }
-
-const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 /**
  * `turns` turns at concurrency 1 (after a warm-up, so recall has memories) with the WAL they wrote;
@@ -64,15 +63,14 @@ export async function walOfTurns(bench: SomaBench, url: string, turns = 30): Pro
     return {
       turns,
       bytes_per_turn: Math.round(total / turns),
-      row_locks_per_turn: round(of('Heap/LOCK')),
-      index_entries_per_turn: round(of('Btree/INSERT_LEAF')),
-      commits_per_turn: round(of('Transaction/COMMIT')),
+      row_locks_per_turn: r1(of('Heap/LOCK')),
+      index_entries_per_turn: r1(of('Btree/INSERT_LEAF')),
+      commits_per_turn: r1(of('Transaction/COMMIT')),
       records: rows
-        .map((r) => ({ record: r.record, per_turn: round(Number(r.count) / turns), bytes_per_turn: Math.round(Number(r.bytes) / turns) }))
+        .map((r) => ({ record: r.record, per_turn: r1(Number(r.count) / turns), bytes_per_turn: Math.round(Number(r.bytes) / turns) }))
         .filter((r) => r.per_turn >= 0.5),
     };
   } finally {
     await client.end();
   }
 }
-
