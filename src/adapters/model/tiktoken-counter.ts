@@ -20,8 +20,13 @@ export function encodingForModelId(provider: string, modelId: string): TiktokenE
   return 'cl100k_base';
 }
 
-/** Texts up to this length are counted (and cached) whole; longer ones are split at safe cuts first. */
+/**
+ * Texts up to this length without a line break are counted (and cached) whole; longer ones and those
+ * with line breaks are split at safe cuts first, so a line counted once (a memory's answer, say) is a
+ * cache hit wherever it appears again (that memory's line in the next prompts).
+ */
 const SPLIT_ABOVE = 512;
+const LINE_BREAK = /[\r\n]/;
 /** Texts and segments longer than this are counted but not cached (a huge one would crowd the cache out). */
 const MAX_CACHED_SEGMENT = 16_384;
 /** Budget of one cache generation, in UTF-16 units of its keys and in entries (two generations per encoding, ~2 MB at most). */
@@ -112,14 +117,14 @@ function countsFor(name: TiktokenEncodingName): CachedCounts {
 
 /**
  * Counts tokens of `text` with a tiktoken encoding (the ranks load once per process); the count is
- * exactly `encode(text, 'all').length`. Counts are cached; a long text not seen before is counted line
+ * exactly `encode(text, 'all').length`. Counts are cached; a long or multi-line text not seen before is counted line
  * block by line block at safe cuts, each block's count cached, so a prompt rebuilt every turn from
  * mostly the same lines costs only its new lines.
  */
 export function countTiktokens(text: string, encoding: TiktokenEncodingName): number {
   if (text.length === 0) return 0;
   const counts = countsFor(encoding);
-  if (text.length <= SPLIT_ABOVE) return counts.count(text);
+  if (text.length <= SPLIT_ABOVE && !LINE_BREAK.test(text)) return counts.count(text);
   // A long text seen again (a prompt's messages every iteration) is one lookup, not a walk of its cuts.
   const whole = counts.cached(text);
   if (whole !== undefined) return whole;
