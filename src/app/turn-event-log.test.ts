@@ -33,6 +33,37 @@ describe('TurnEventLog', () => {
     expect(log.since(0).map((e) => e.id)).toEqual([10]);
   });
 
+  it('holds what is emitted while the start is written: numbered after it, streamed right after it, stored with the next write', () => {
+    const seen: string[] = [];
+    const log = new TurnEventLog(1, (e) => seen.push(`${e.id} ${e.event}`));
+    log.stage([['turn.started', {}]]);
+    const start = log.pendingBatch();
+    log.hold();
+    log.emit('iteration.started', { iteration: 0 });
+    log.emit('iteration.delta', { text: 'a' });
+    expect(seen).toEqual([]);
+    expect(log.since(0)).toEqual([]);
+    expect(start).toEqual({ first: 1, last: 1, events: [['turn.started', {}]] });
+    log.release();
+    expect(seen).toEqual(['1 turn.started', '2 iteration.started', '3 iteration.delta']);
+    log.stage([['iteration.completed', { iteration: 0 }]]);
+    expect(log.pendingBatch()).toMatchObject({ first: 2, last: 4 });
+    log.release();
+    expect(log.lastId).toBe(4);
+  });
+
+  it('a run that ends while its start is held streams nothing of it', () => {
+    const seen: number[] = [];
+    const log = new TurnEventLog(1, (e) => seen.push(e.id));
+    log.stage([['turn.started', {}]]);
+    log.hold();
+    log.emit('iteration.started', { iteration: 0 });
+    log.end('closed');
+    expect(seen).toEqual([]);
+    expect(log.since(0)).toEqual([]);
+    expect(log.ended).toBe('closed');
+  });
+
   it('wakes followers on each event and at the end of the run', async () => {
     const log = new TurnEventLog(1);
     const woke = log.changed();

@@ -22,6 +22,8 @@ export class TurnEventLog {
   readonly baseId: number;
   private readonly events: LoggedEvent[] = [];
   private staged: LoggedEvent[] = [];
+  /** Emitted while the staged events' write is in flight ({@link hold}): numbered after them, out with them. */
+  private held: LoggedEvent[] | undefined;
   private nextId: number;
   private storedThrough: number;
   private waiters: (() => void)[] = [];
@@ -36,6 +38,11 @@ export class TurnEventLog {
 
   /** Emits an event to every stream now (it is stored with the turn's next write). */
   emit(event: string, data: unknown): LoggedEvent {
+    if (this.held) {
+      const logged = { id: this.nextId++, event, data };
+      this.held.push(logged);
+      return logged;
+    }
     this.unstage();
     const logged = { id: this.nextId++, event, data };
     this.events.push(logged);
@@ -81,13 +88,26 @@ export class TurnEventLog {
     return { first: pending[0]!.id, last: pending[pending.length - 1]!.id, events: pending.map((e) => [e.event, e.data]) };
   }
 
-  /** The write holding the pending batch committed: its staged events reach the streams. */
+  /**
+   * The staged events' write is in flight while the run goes on (a turn's start): events emitted
+   * meanwhile are numbered after the staged ones and held back, to reach the streams right after them
+   * on {@link release} (and to be stored with the next write) — or never, when the run ends first.
+   */
+  hold(): void {
+    this.held ??= [];
+  }
+
+  /** The write holding the pending batch committed: its staged events reach the streams (then those held meanwhile). */
   release(): void {
     const staged = this.staged;
+    const held = this.held ?? [];
     this.staged = [];
+    this.held = undefined;
     this.events.push(...staged);
-    this.storedThrough = this.nextId - 1;
+    this.storedThrough = this.nextId - 1 - held.length;
+    this.events.push(...held);
     for (const event of staged) this.onEvent?.(event);
+    for (const event of held) this.onEvent?.(event);
     this.notify();
   }
 
@@ -104,6 +124,8 @@ export class TurnEventLog {
   /** Marks the end of this run in the process; streams then follow the turn from storage. */
   end(how: RunEnd): void {
     this.unstage();
+    if (this.held) this.nextId -= this.held.length;
+    this.held = undefined;
     this.endedAs = how;
     this.notify();
   }

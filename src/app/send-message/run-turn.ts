@@ -1,4 +1,4 @@
-import type { HistoryMessage } from '../../core/context/index.js';
+import { memoryLine, type HistoryMessage } from '../../core/context/index.js';
 import { bestDraft } from '../../core/turn/index.js';
 import type { ChatModel } from '../../ports/chat-model.js';
 import type { KnownCapsule } from '../../ports/brain.js';
@@ -6,13 +6,14 @@ import type { LearningConfig } from '../../core/learning/index.js';
 import type { LearnedState, Weights } from '../../ports/learning.js';
 import type { ApprovalRecord, CapsuleRecord } from '../../ports/store.js';
 import type { CapabilityConfig, ToolSet } from '../../ports/tools.js';
+import { SomaError } from '../../shared/errors.js';
 import type { AppContext } from '../context.js';
 import type { TurnEventLog } from '../turn-event-log.js';
 import { createBrainLearner, runTurnLoop, traceTurn, type ClosedLoopResult, type IterationRecord, type AnswerScorer, type RecalledForTurn, type TurnLoopResult, type TurnSettings } from '../turn/index.js';
 import { resolveApprovals } from './apply-approvals.js';
 import { closingDraftOfRecord, finishTurnDurably } from './finish-turn.js';
 import { recallForTurn } from './recall-for-turn.js';
-import { rememberTurn } from './remember-turn.js';
+import { rememberTurn, turnMemory } from './remember-turn.js';
 import type { IterationOwner } from './save-iteration.js';
 import type { TurnCompleted, TurnPaused, TurnRunOutcome } from './turn-events.js';
 import { createTurnSink, type LiveTurnSink } from './turn-sink.js';
@@ -48,6 +49,8 @@ export interface TurnRun {
   scorer?: AnswerScorer;
   /** How many times the turn was resumed after a close (0 on its first run). */
   resumes: number;
+  /** A first run that began while its start was being written: settles once that committed (rejects when it did not). */
+  started?: Promise<void>;
   /** A run that goes on: the committed iterations, the memories they used, and the turn's approvals. */
   resume?: {
     records: IterationRecord[];
@@ -101,7 +104,7 @@ async function runTurn(ctx: AppContext, run: TurnRun, signal: AbortSignal): Prom
       const toolContext = { ...scope, userId: run.userId, turnId: owner.turnId };
       const resume = run.resume ? await resolveApprovals(ctx, { owner, log, toolSet, toolContext, records: run.resume.records, approvals: run.resume.approvals, signal }) : undefined;
       result = await runTurnLoop(
-        { model, tools: toolSet ?? { definitions: [], run: async () => [] }, learner: createBrainLearner(ctx, { ...scope, seed: run.seed }), ...(run.scorer ? { scorer: run.scorer } : {}), clock: ctx.clock, signal, toolContext, sink },
+        { model, tools: toolSet ?? { definitions: [], run: async () => [] }, learner: createBrainLearner(ctx, { ...scope, seed: run.seed }), ...(run.scorer ? { scorer: run.scorer } : {}), ...(run.started ? { started: run.started } : {}), clock: ctx.clock, signal, toolContext, sink },
         { turnId: owner.turnId, ...scope, userId: run.userId, seed: run.seed, systemPrompt: run.capsule.systemPrompt, history: run.history, userMessage: run.text, memories, lane: run.lane, settings, startState: run.startState, ...(resume ? { resume } : {}) },
       );
       // Health per model (SPEC §13.1): this capsule's model only, so another capsule's turns stay whole.
@@ -115,6 +118,11 @@ async function runTurn(ctx: AppContext, run: TurnRun, signal: AbortSignal): Prom
       await toolSet?.close().catch((cause) => ctx.logger.warn({ err: cause }, 'closing tools failed'));
     }
 
+    // A start that was not written (the minute's turns taken, a database fault): the run kept nothing, and closes nothing.
+    if (run.started && (await run.started.then(() => false, () => true))) {
+      log.end('closed');
+      throw new SomaError('INTERNAL', 'the turn was not started (its start was not written); its run stored nothing');
+    }
     if (result.paused) {
       log.end('paused');
       span.setAttributes({ 'soma.paused_at': result.paused.iteration });
@@ -122,9 +130,26 @@ async function runTurn(ctx: AppContext, run: TurnRun, signal: AbortSignal): Prom
     }
     const completed = await closeRun(ctx, run, result, sink);
     if (!(sink.closed() && sink.remembered())) rememberTurn(ctx, { ...scope, userId: run.userId }, { turnId: owner.turnId, question: run.text, best: result.best, config: run.learning, ...(run.known ? { known: run.known } : {}) });
+    countMemoryLineLater(model, turnMemory({ turnId: owner.turnId, question: run.text, best: result.best, config: run.learning }).memory);
     span.setAttributes({ 'soma.exit_reason': completed.exit_reason, 'soma.iterations': completed.iterations, ...(completed.convergence_score === null ? {} : { 'soma.convergence_score': completed.convergence_score }) });
     return completed;
   });
+}
+
+/**
+ * The turn's new memory is recalled by the capsule's next turns, whose memory lane counts its line's
+ * tokens: counted once now, after the answer, off any turn's path (the model's tokenizer keeps the
+ * count), instead of on the next turn's — with tiktoken a new line of ~350 characters is 0.1–0.4 ms.
+ */
+function countMemoryLineLater(model: ChatModel, memory: { content: string } | undefined): void {
+  if (!memory) return;
+  setImmediate(() => {
+    try {
+      model.countTokens(memoryLine(memory));
+    } catch {
+      // only a warm-up: the lane counts it again when it needs it
+    }
+  }).unref();
 }
 
 /** Closes the run's turn: `error` (when it failed) goes out at once, `turn.completed` with the close. */

@@ -34,7 +34,7 @@ export async function runPreparedTurn(ctx: AppContext, prepared: PreparedTurn, i
 
 /**
  * Starts a prepared turn: stores the user message and the turn with `chat.turn_started` and its
- * `turn.started` SSE event, then runs it in this process (`ctx.live`) — recall, tools, the loop
+ * `turn.started` SSE event — answering once that committed — and runs it in this process (`ctx.live`) — recall, tools, the loop
  * with each iteration stored with its events, the close (also after a disconnect or a fault) —
  * whether or not anybody waits for `done`. Refused with NOT_READY while the server drains, and with
  * RATE_LIMITED (nothing written) when the tenant's turns of this minute are taken.
@@ -49,6 +49,12 @@ export async function startPreparedTurn(
   const start = await startTurn(ctx, prepared, caller, onEvent);
   if (!start.ok) return start;
   const started = start.value;
+  // The run goes on while the start's write is in flight (its recall, its lane, its first draft); it
+  // writes and calls tools only once that write committed, and gives up, writing nothing, if it did not.
+  const durable = started.committed.then((written) => {
+    if (!written.ok) throw new SomaError(written.error.code, written.error.message);
+  });
+  durable.catch(() => undefined);
   const done = launchTurn(
     ctx,
     {
@@ -70,8 +76,17 @@ export async function startPreparedTurn(
       ...(started.recalled ? { recalled: started.recalled } : {}),
       ...(prepared.scorer ? { scorer: prepared.scorer } : {}),
       resumes: 0,
+      started: durable,
     },
     { ...(signal ? { signal } : {}) },
   );
+  const written = await started.committed.catch((cause: unknown) => {
+    done.catch(() => undefined);
+    throw cause;
+  });
+  if (!written.ok) {
+    done.catch(() => undefined);
+    return written;
+  }
   return ok({ turnId: started.turnId, done });
 }

@@ -28,14 +28,20 @@ export interface StartedTurn {
   lane: { weights: Weights; flipped: Partial<Record<keyof Weights, Weights>> };
   /** The turn's recall, started while the turn was written (it reads only memories); absent when memory is off. */
   recalled?: Promise<RecalledForTurn[]>;
+  /**
+   * The start's write: ok once it committed (`turn.started` released to the streams then, with what
+   * the run emitted meanwhile); RATE_LIMITED when the minute's turns were taken (nothing written);
+   * rejected on a database fault. Until it is ok, the run may compute but must write or do nothing.
+   */
+  committed: Promise<Result<void, Failure>>;
 }
 
 /**
  * Starts a prepared turn: fixes its id, seed, settings (degraded mode, memory lane) and start state,
- * takes the conversation's recent history read by the preparation, then writes the turn (with its `turn.started` SSE event),
+ * takes the conversation's recent history read by the preparation, then sends the write of the turn (with its `turn.started` SSE event),
  * the user message, the message count and `chat.turn_started` in one statement (one commit) — which
  * also takes the tenant's turn of this minute: with none left, nothing is written and the turn is
- * refused (RATE_LIMITED).
+ * refused (RATE_LIMITED). Answers once the write is sent; `committed` tells how it ended.
  */
 export async function startTurn(ctx: AppContext, prepared: PreparedTurn, caller: Caller, onEvent?: OnTurnEvent): Promise<Result<StartedTurn, Failure>> {
   const { text, conversationId, capsule, split, model, limits } = prepared;
@@ -76,7 +82,7 @@ export async function startTurn(ctx: AppContext, prepared: PreparedTurn, caller:
   const log = new TurnEventLog(1, onEvent && ((e) => onEvent({ id: e.id, event: e.event, data: e.data } as TurnEvent & { id: number })));
   log.stage([['turn.started', { turn_id: turnId, convergence_threshold: settings.threshold }]]);
   // Only writes: one statement, one round trip. The slot is its only write that must match a row.
-  const written = await ctx.store.oneStatement(async (tx) => {
+  const written = ctx.store.oneStatement(async (tx) => {
     if (slot) await takeTurnSlot(tx, slot);
     await tx.turns.insert({
       id: turnId,
@@ -115,7 +121,12 @@ export async function startTurn(ctx: AppContext, prepared: PreparedTurn, caller:
     });
     return true;
   });
-  if (!written) return turnSlotRefused(slot!);
-  log.release();
-  return ok({ turnId, seed, startedAtMs, settings, startState, history, log, lane, ...(recalled ? { recalled } : {}) });
+  // What the run emits before the write committed waits behind `turn.started`.
+  log.hold();
+  const committed = written.then((applied): Result<void, Failure> => {
+    if (!applied) return turnSlotRefused(slot!);
+    log.release();
+    return ok(undefined);
+  });
+  return ok({ turnId, seed, startedAtMs, settings, startState, history, log, lane, committed, ...(recalled ? { recalled } : {}) });
 }

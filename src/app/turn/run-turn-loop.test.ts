@@ -11,7 +11,7 @@ const settings: TurnSettings = { minIterations: 1, maxIterations: 10, threshold:
 const high = [-0.01, -0.02, -0.01];
 const low = [-1.5, -2, -1.2, -1.8];
 
-async function run(script: Script, overrides: Partial<TurnSettings> = {}, signal?: AbortSignal, tools: Pick<ToolSet, 'definitions' | 'run'> = { definitions: [], run: async () => [] }) {
+async function run(script: Script, overrides: Partial<TurnSettings> = {}, signal?: AbortSignal, tools: Pick<ToolSet, 'definitions' | 'run'> = { definitions: [], run: async () => [] }, started?: Promise<void>) {
   const saved: IterationRecord[] = [];
   const deltas: string[] = [];
   const prompts: ModelCallOptions[] = [];
@@ -24,6 +24,7 @@ async function run(script: Script, overrides: Partial<TurnSettings> = {}, signal
       learner: createReplayLearner({ config: learningConstants, seed: 7, startState: defaultLearnedState() }),
       clock: systemClock,
       signal,
+      ...(started ? { started } : {}),
       sink: {
         iterationStarted: () => undefined,
         delta: (_k, text) => deltas.push(text),
@@ -39,6 +40,40 @@ async function run(script: Script, overrides: Partial<TurnSettings> = {}, signal
 }
 
 describe('runTurnLoop', () => {
+  it('beside its start being written: drafts, but calls no tool and stores nothing until the start committed', async () => {
+    let commit!: () => void;
+    const started = new Promise<void>((resolve) => (commit = resolve));
+    const calls: string[] = [];
+    const tools: Pick<ToolSet, 'definitions' | 'run'> = {
+      definitions: [{ name: 'echo', description: 'echo', parameters: { type: 'object', properties: {} } }] as never,
+      run: async (requested) => (calls.push(...requested.map((c) => c.name)), requested.map((c) => ({ callId: c.callId, name: c.name, ok: true, result: 'ok', latency_ms: 0, outcome: 'ok' }) as never)),
+    };
+    const script = { turns: [{ iterations: [{ text: 'let me check', logprobs: low, tool_calls: [{ name: 'echo', args: {} }] }, { text: 'The answer is ok.', logprobs: high, final: true }] }] } as never;
+    const running = run(script, {}, undefined, tools, started);
+    let drafted = false;
+    for (let i = 0; i < 50 && !drafted; i++) {
+      await new Promise((r) => setTimeout(r, 2));
+      drafted = calls.length > 0;
+    }
+    expect(calls).toEqual([]);
+    commit();
+    const { result, saved } = await running;
+    expect(calls).toEqual(['echo']);
+    expect(saved.length).toBeGreaterThan(0);
+    expect(result.exitReason).toBe('llm_completed');
+  });
+
+  it('ends without storing anything when its start was not written', async () => {
+    const started = Promise.reject(new Error('the minute is full'));
+    started.catch(() => undefined);
+    const calls: string[] = [];
+    const tools: Pick<ToolSet, 'definitions' | 'run'> = { definitions: [{ name: 'echo', description: 'echo', parameters: { type: 'object', properties: {} } }] as never, run: async (requested) => (calls.push('echo'), requested as never) };
+    const { result, saved } = await run({ turns: [{ iterations: [{ text: 'let me check', logprobs: low, tool_calls: [{ name: 'echo', args: {} }] }] }] } as never, {}, undefined, tools, started);
+    expect(saved).toEqual([]);
+    expect(calls).toEqual([]);
+    expect(result.exitReason).toBe('error');
+  });
+
   it('exits converged after 3 iterations when the drafts converge at iteration 2', async () => {
     const { result, saved } = await run({
       turns: [

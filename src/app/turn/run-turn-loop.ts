@@ -69,6 +69,8 @@ export async function runTurnLoop(deps: TurnLoopDeps & { recorded?: RecordedMeas
       const { output, replacedCharacters } = await draftStage({ model, messages: context.messages, tools: offered, settings, seed: input.seed, iteration, userMessage: input.userMessage, signal, onDelta: (text) => sink.delta(iteration, text) });
       // Tools: the model's calls, through validation, policy, breaker and timeout.
       const toolContext = { tenantId: input.tenantId, capsuleId: input.capsuleId, userId: input.userId, turnId: input.turnId, ...deps.toolContext, iteration, signal };
+      // No call reaches a tool before the turn is stored as started.
+      if (output.toolCalls.length > 0) await deps.started;
       const toolResults = await toolStage({ calls: output.toolCalls, tools, context: toolContext, sink, clock, progress });
       // Confidence and convergence.
       const latencyMs = recorded?.latencyMs(iteration) ?? Math.max(0, Math.round(clock.now() - iterationStart));
@@ -82,6 +84,7 @@ export async function runTurnLoop(deps: TurnLoopDeps & { recorded?: RecordedMeas
       // Learn, and store the iteration with its event (in the learning step's transaction when the brain shares the database).
       const replaced = { model: replacedCharacters, tools: toolResults.replacedCharacters };
       const facts = { iteration, output, modelId: model.id, context, promptHash, tokenCounts: counter.drain(), signal: answer, laneSensitive, tools: toolResults, score, decision, latencyMs, deadlinePassed, tokensUsed: progress.tokensUsed, memories: input.memories, settings, startedAt: iterationStart, replaced };
+      await deps.started;
       sink.iterationCompleted(await learnAndStore({ facts, learner, sink, clock, progress }));
       if (decision !== 'continue') {
         exitReason = decision;

@@ -187,6 +187,11 @@ export interface TurnLoopDeps {
   approvals?: ApprovalGate;
   /** The capsule's scorer: its score becomes the reward's quality instead of self-confidence. */
   scorer?: AnswerScorer;
+  /**
+   * Settles when the turn's start is committed (a run that begins beside that write): before it, the
+   * loop drafts and scores but runs no tool and stores nothing; rejected, the loop ends there.
+   */
+  started?: Promise<void>;
 }
 
 interface TurnLoopEnd {
