@@ -121,6 +121,54 @@ export class MemoryLimits {
 }
 
 /**
+ * A recall's walk (fixed text, built once; `$1…$3` the scope, `$4` {@link RECALL_WINDOW}, `$5` the
+ * query's words joined by `&`, `$6` {@link RECALL_RECENT}, `$7` joined by `|`, `$8` {@link RECALL_MATCHES}):
+ * one walk of the scope index, newest first, bounded by the window — its newest few, its best matches of
+ * any word (ts_rank only for those), where it ends and how many of its memories hold every word. The
+ * walk carries only what picks the candidates (id, age, words); the picked rows are then read by id with
+ * their text (carrying every walked memory's text through the walk cost about 10 % more). Text rank: a
+ * memory with every word of the query is ranked against all of them (`&`), one with only some against
+ * any (`|`). Each query is a scalar subquery — an InitPlan, parsed once per statement: a bare
+ * `to_tsquery('english', $n)` is evaluated for every row walked under a generic plan (its parameter is
+ * no constant to fold): 2.5 → 0.85 ms of PostgreSQL over 330 memories.
+ */
+const RECALL_WALK = `with walk as (
+    select id, created_at, search from memories where tenant_id = $1 and capsule_id = $2 and user_id = $3 order by created_at desc limit $4
+  ), edge as (
+    select case when count(*) = $4 then min(created_at)::text end as edge,
+      count(*) filter (where search @@ (select to_tsquery('english', $5))) as every_word from walk
+  ), picked as (
+    select id, null::float8 as rank, row_number() over (order by created_at desc) as ord from (
+      select id, created_at from walk order by created_at desc limit $6
+    ) recent
+    union all select id, rank, $6 + row_number() over (order by rank desc, created_at desc) from (
+      select id, created_at,
+        (case when search @@ (select to_tsquery('english', $5)) then ts_rank(search, (select to_tsquery('english', $5)))
+          else ts_rank(search, (select to_tsquery('english', $7))) end)::float8 as rank
+        from walk where search @@ (select to_tsquery('english', $7)) order by rank desc, created_at desc limit $8
+    ) matches
+  )
+  select m.id, m.key, m.content, m.importance, m.created_at, m.last_recalled_at, p.rank, null::text as edge, null::bigint as every_word, p.ord
+    from picked p join memories m on m.id = p.id
+  union all select null, null, null, null, null, null, null, edge, every_word, null from edge
+  order by ord nulls last`;
+
+/** {@link RECALL_WALK} for a query without words: the newest few only (`$5` {@link RECALL_RECENT}). */
+const RECALL_WALK_NO_WORDS = `with walk as (
+    select id, created_at, search from memories where tenant_id = $1 and capsule_id = $2 and user_id = $3 order by created_at desc limit $4
+  ), edge as (
+    select case when count(*) = $4 then min(created_at)::text end as edge, 0 as every_word from walk
+  ), picked as (
+    select id, null::float8 as rank, row_number() over (order by created_at desc) as ord from (
+      select id, created_at from walk order by created_at desc limit $5
+    ) recent
+  )
+  select m.id, m.key, m.content, m.importance, m.created_at, m.last_recalled_at, p.rank, null::text as edge, null::bigint as every_word, p.ord
+    from picked p join memories m on m.id = p.id
+  union all select null, null, null, null, null, null, null, edge, every_word, null from edge
+  order by ord nulls last`;
+
+/**
  * SPEC §5 / §13.2 recall, bounded at any scope size (never a scan of every memory). Candidates: the
  * scope's RECALL_RECENT newest memories; the RECALL_MATCHES best matches of any query word by text rank
  * (newest first among equal ranks) among its RECALL_WINDOW newest (one walk of the scope index); and the RECALL_OLDER newest older memories with
@@ -140,53 +188,27 @@ export async function recallMemories(
   if (!query.weights && !state) throw new Error('recall needs the capsule state or the weights to score with');
   const weights = query.weights ?? explorationWeights({ weights: state!.weights, seed: query.seed, config }).weights;
   const owner = memoryOwner(scope, config);
-  const inScope = sql`tenant_id = ${scope.tenantId} and capsule_id = ${scope.capsuleId} and user_id = ${owner}`;
   const words = searchWords(query.query);
   type Row = { id: string; key: string; content: string; importance: number; created_at: Date | string; last_recalled_at: Date | string | null; rank: number | null; edge?: string | null; every_word?: number | null };
-  const select = async (statement: ReturnType<typeof sql>) => ((await database.db.execute(statement)) as unknown as { rows: Row[] }).rows;
-  // Scalar subqueries: each becomes an InitPlan, so the query is parsed once per statement. A bare
-  // `to_tsquery('english', $n)` is evaluated for every row walked under a prepared statement's generic
-  // plan (its parameter is no constant to fold): the recall's statement took 2.5 → 0.85 ms of PostgreSQL over 330 memories.
-  const anyWord = sql`(select to_tsquery('english', ${words.join(' | ')}))`;
-  const everyWord = sql`(select to_tsquery('english', ${words.join(' & ')}))`;
   const hasWords = words.length > 0;
-  // Text rank: a memory with every word of the query is ranked against all of them (`&`), one with only
-  // some against any (`|`), as recall always ranked its all-words matches and its any-word fallback.
-  const textRank = sql`(case when search @@ ${everyWord} then ts_rank(search, ${everyWord}) else ts_rank(search, ${anyWord}) end)::float8`;
   const now = clock.now();
   // The window's candidates are its best matches by text rank, newest first among equal ranks, as recall
   // always took them; c = α·sim + β·importance + γ·recency then ranks them. Choosing the candidates by c
   // made them follow the weights being learned: bench:learning's changing-facts world fell from a ratio of
   // gain of 1.00 to 0.65–0.74 (and to 0.47 with c breaking ties of text rank).
-  // One walk of the scope index, newest first, bounded by the window: its newest few, its best matches of
-  // any word (ts_rank only for those), where it ends and how many of its memories hold every word.
-  // The walk carries only what picks the candidates (id, age, words); the ≤ 80 picked rows are then read
-  // by their id with their text (carrying every walked memory's text through the walk cost about 10 % more).
-  const walked = await select(sql`
-    with walk as (
-      select id, created_at, search from memories where ${inScope} order by created_at desc limit ${RECALL_WINDOW}
-    ), edge as (
-      select case when count(*) = ${RECALL_WINDOW} then min(created_at)::text end as edge,
-        ${hasWords ? sql`count(*) filter (where search @@ ${everyWord})` : sql`0`} as every_word from walk
-    ), picked as (
-      select id, null::float8 as rank, row_number() over (order by created_at desc) as ord from (
-        select id, created_at from walk order by created_at desc limit ${RECALL_RECENT}
-      ) recent
-      ${
-        hasWords
-          ? sql`union all select id, rank, ${RECALL_RECENT} + row_number() over (order by rank desc, created_at desc) from (
-        select id, created_at, ${textRank} as rank from walk where search @@ ${anyWord} order by rank desc, created_at desc limit ${RECALL_MATCHES}
-      ) matches`
-          : sql``
-      }
-    )
-    select m.id, m.key, m.content, m.importance, m.created_at, m.last_recalled_at, p.rank, null::text as edge, null::bigint as every_word, p.ord
-      from picked p join memories m on m.id = p.id
-    union all select null, null, null, null, null, null, null, edge, every_word, null from edge
-    order by ord nulls last`);
+  // One walk of the scope index, newest first, bounded by the window ({@link RECALL_WALK}); the ≤ 80
+  // picked rows are then read by their id with their text.
+  const walked = await database.run<Row>(
+    hasWords
+      ? { text: RECALL_WALK, values: [scope.tenantId, scope.capsuleId, owner, RECALL_WINDOW, words.join(' & '), RECALL_RECENT, words.join(' | '), RECALL_MATCHES] }
+      : { text: RECALL_WALK_NO_WORDS, values: [scope.tenantId, scope.capsuleId, owner, RECALL_WINDOW, RECALL_RECENT] },
+  );
   const stats = walked.find((row) => row.id === null) ?? { edge: null, every_word: 0 };
   const matches = walked.filter((row) => row.id !== null);
   if (hasWords && stats.edge) {
+    const inScope = sql`tenant_id = ${scope.tenantId} and capsule_id = ${scope.capsuleId} and user_id = ${owner}`;
+    const everyWord = sql`(select to_tsquery('english', ${words.join(' & ')}))`;
+    const select = async (statement: ReturnType<typeof sql>) => ((await database.db.execute(statement)) as unknown as { rows: Row[] }).rows;
     // Older memories with every word, newest first, ranked against all the words (like the window's). Where the window shows them
     // common, the newest older memories hold enough of them (a bounded walk of the scope index); where
     // rare, the full-text (GIN) index finds the few there are. Either way the rows read stay bounded.
