@@ -121,6 +121,13 @@ export class MemoryLimits {
 }
 
 /**
+ * A timestamp as the whole milliseconds since the epoch, as a float8 — the value a JavaScript `Date`
+ * parsed from it holds (its microseconds cut off), without parsing a date per row (a recall reads up to
+ * ≈ 160 timestamps).
+ */
+const EPOCH_MS = (column: string) => `floor(extract(epoch from ${column}) * 1000)::float8`;
+
+/**
  * A recall's walk (fixed text, built once; `$1…$3` the scope, `$4` {@link RECALL_WINDOW}, `$5` the
  * query's words joined by `&`, `$6` {@link RECALL_RECENT}, `$7` joined by `|`, `$8` {@link RECALL_MATCHES}):
  * one walk of the scope index, newest first, bounded by the window — its newest few, its best matches of
@@ -148,7 +155,7 @@ const RECALL_WALK = `with walk as (
         from walk where search @@ (select to_tsquery('english', $7)) order by rank desc, created_at desc limit $8
     ) matches
   )
-  select m.id, m.key, m.content, m.importance, m.created_at, m.last_recalled_at, p.rank, null::text as edge, null::bigint as every_word, p.ord
+  select m.id, m.key, m.content, m.importance, ${EPOCH_MS('m.created_at')} as created_ms, ${EPOCH_MS('m.last_recalled_at')} as recalled_ms, p.rank, null::text as edge, null::bigint as every_word, p.ord
     from picked p join memories m on m.id = p.id
   union all select null, null, null, null, null, null, null, edge, every_word, null from edge
   order by ord nulls last`;
@@ -163,7 +170,7 @@ const RECALL_WALK_NO_WORDS = `with walk as (
       select id, created_at from walk order by created_at desc limit $5
     ) recent
   )
-  select m.id, m.key, m.content, m.importance, m.created_at, m.last_recalled_at, p.rank, null::text as edge, null::bigint as every_word, p.ord
+  select m.id, m.key, m.content, m.importance, ${EPOCH_MS('m.created_at')} as created_ms, ${EPOCH_MS('m.last_recalled_at')} as recalled_ms, p.rank, null::text as edge, null::bigint as every_word, p.ord
     from picked p join memories m on m.id = p.id
   union all select null, null, null, null, null, null, null, edge, every_word, null from edge
   order by ord nulls last`;
@@ -189,7 +196,7 @@ export async function recallMemories(
   const weights = query.weights ?? explorationWeights({ weights: state!.weights, seed: query.seed, config }).weights;
   const owner = memoryOwner(scope, config);
   const words = searchWords(query.query);
-  type Row = { id: string; key: string; content: string; importance: number; created_at: Date | string; last_recalled_at: Date | string | null; rank: number | null; edge?: string | null; every_word?: number | null };
+  type Row = { id: string; key: string; content: string; importance: number; created_ms: number | string; recalled_ms: number | string | null; rank: number | null; edge?: string | null; every_word?: number | null };
   const hasWords = words.length > 0;
   const now = clock.now();
   // The window's candidates are its best matches by text rank, newest first among equal ranks, as recall
@@ -223,13 +230,13 @@ export async function recallMemories(
           select id, key, content, importance, created_at, last_recalled_at, search from memories
           where ${inScope} and search @@ ${everyWord} and created_at < ${stats.edge}::timestamptz offset 0
         ) matches order by created_at desc limit ${RECALL_OLDER}`;
-    matches.push(...(await select(sql`select id, key, content, importance, created_at, last_recalled_at, ts_rank(search, ${everyWord})::float8 as rank from (${older}) older`)));
+    matches.push(...(await select(sql`select id, key, content, importance, ${sql.raw(EPOCH_MS('created_at'))} as created_ms, ${sql.raw(EPOCH_MS('last_recalled_at'))} as recalled_ms, ts_rank(search, ${everyWord})::float8 as rank from (${older}) older`)));
   }
-  const rows = new Map<string, { id: string; key: string; content: string; importance: number; createdAt: Date; recalledAt: number | null; rank: number }>();
+  const rows = new Map<string, { id: string; key: string; content: string; importance: number; createdAt: number; recalledAt: number | null; rank: number }>();
   for (const row of matches) {
     const rank = Number(row.rank ?? 0);
     // A recent memory that also matched keeps its rank.
-    if ((rows.get(row.id)?.rank ?? -1) < rank) rows.set(row.id, { id: row.id, key: row.key, content: row.content, importance: Number(row.importance), createdAt: new Date(row.created_at), recalledAt: row.last_recalled_at === null ? null : new Date(row.last_recalled_at).getTime(), rank });
+    if ((rows.get(row.id)?.rank ?? -1) < rank) rows.set(row.id, { id: row.id, key: row.key, content: row.content, importance: Number(row.importance), createdAt: Number(row.created_ms), recalledAt: row.recalled_ms === null ? null : Number(row.recalled_ms), rank });
   }
   if (rows.size === 0) return [];
   const candidates = [...rows.values()];
@@ -241,7 +248,7 @@ export async function recallMemories(
       content: row.content,
       similarity: best > 0 ? row.rank / best : 0,
       importance: row.importance,
-      ageSeconds: Math.max(0, (now - row.createdAt.getTime()) / 1000),
+      ageSeconds: Math.max(0, (now - row.createdAt) / 1000),
     })),
     weights,
     halfLifeSeconds: config.recency_half_life_s,
