@@ -114,6 +114,44 @@ describe.each(drivers())('hot statements on %s', (driver) => {
     expect(stored.map((row) => row.turnId)).toEqual([ids[0], null, ids[0], null, ids[0]]);
   });
 
+  it('sends one text per shape of statement: the same writes with other values reuse it and store their own values; other columns get another', async () => {
+    const append = async (batch: StatementBatch, id: string, withTurn: boolean) =>
+      batch.repositories.outbox.append({
+        id,
+        tenantId,
+        idempotencyKey: `shape:${id}`,
+        topic: 'chat.events',
+        partitionKey: tenantId,
+        eventType: 'chat.turn_started' as const,
+        payload: { event_id: id } as unknown as EventEnvelope,
+        createdAt: new Date(),
+        headers: { n: id.slice(0, 4) },
+        ...(withTurn ? { turnId: id } : {}),
+      });
+    const statementFor = async (ids: string[], withTurn: boolean[]) => {
+      const batch = new StatementBatch(database.db);
+      for (const [i, id] of ids.entries()) await append(batch, id, withTurn[i]!);
+      await batch.repositories.usage.addTokens(tenantId, new Date('2026-12-03T00:00:00Z'), 1);
+      return statementOf(batch);
+    };
+    const [a, b, c, d] = Array.from({ length: 4 }, () => randomUUID());
+    const first = await statementFor([a!, b!], [true, false]);
+    const again = await statementFor([c!, d!], [true, false]);
+    expect(again.text).toBe(first.text);
+    expect(again.values).not.toEqual(first.values);
+    const [e, f] = [randomUUID(), randomUUID()];
+    const other = await statementFor([e, f], [false, true]);
+    expect(other.text).not.toBe(first.text);
+    for (const statement of [first, again, other]) await database.run(statement);
+    const stored = await database.db.select().from(tables.outboxMessages).where(inArray(tables.outboxMessages.id, [a!, b!, c!, d!, e, f]));
+    const byId = new Map(stored.map((row) => [row.id, row]));
+    for (const [id, turn] of [[a, a], [b, null], [c, c], [d, null], [e, null], [f, f]] as const) {
+      expect(byId.get(id!)?.turnId ?? null).toBe(turn);
+      expect(byId.get(id!)?.headers).toEqual({ n: id!.slice(0, 4) });
+      expect(byId.get(id!)?.idempotencyKey).toBe(`shape:${id}`);
+    }
+  });
+
   it("adds up one statement's changes of one row: two message counts of a conversation, two token counts of a tenant's day", async () => {
     const store = createDrizzleStore(database);
     const [before] = await database.db.select().from(tables.conversations).where(eq(tables.conversations.id, conversationId));

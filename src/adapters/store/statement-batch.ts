@@ -150,13 +150,18 @@ interface InsertShape {
 
 const shapes = new WeakMap<Table, Map<string, InsertShape>>();
 
+/** The keys of a row that hold a value (a key set to undefined is the column's default). */
+function rowSignature(row: Record<string, unknown>): string {
+  let signature = '';
+  for (const key in row) if (row[key] !== undefined) signature += signature === '' ? key : `,${key}`;
+  return signature;
+}
+
 /** The insert's text for a table and the row's keys, built once per such pair. */
 function shapeOf(table: Table, row: Record<string, unknown>): InsertShape {
   let byKeys = shapes.get(table);
   if (!byKeys) shapes.set(table, (byKeys = new Map()));
-  const signature = Object.keys(row)
-    .filter((key) => row[key] !== undefined)
-    .join(',');
+  const signature = rowSignature(row);
   let shape = byKeys.get(signature);
   if (!shape) {
     const columns = columnsOf(table);
@@ -173,26 +178,27 @@ function shapeOf(table: Table, row: Record<string, unknown>): InsertShape {
  * `insert into t (every column) values (…), (…)` for rows of one table, in their order (a serial
  * column numbers them so), its parameters numbered after `values`'s: what Drizzle's builder sends (a
  * missing key is `default`, null stays null, others go through the column's own mapping to the
- * driver), without building Drizzle's query objects on every call.
+ * driver), without building Drizzle's query objects on every call. With `text` false only the values
+ * are collected (the statement's text is known already: {@link statementOf}).
  */
-function insertClause(table: Table, rows: Record<string, unknown>[], values: unknown[]): string {
-  let text = '';
+function insertClause(table: Table, rows: Record<string, unknown>[], values: unknown[], text = true): string {
+  let out = '';
   for (const row of rows) {
     const { head, slots } = shapeOf(table, row);
-    text += text === '' ? head : '), (';
+    if (text) out += out === '' ? head : '), (';
     for (let i = 0; i < slots.length; i++) {
       const slot = slots[i];
-      if (i > 0) text += ', ';
+      if (text && i > 0) out += ', ';
       if (!slot) {
-        text += 'default';
+        if (text) out += 'default';
         continue;
       }
       const value = row[slot.key];
       values.push(value === null ? null : slot.column.mapToDriverValue(value));
-      text += `$${values.length}`;
+      if (text) out += `$${values.length}`;
     }
   }
-  return `${text})`;
+  return text ? `${out})` : '';
 }
 
 const dialect = new PgDialect();
@@ -246,14 +252,72 @@ export interface FixedClause {
 /**
  * The batch's writes as one statement, after the `head` clauses (`name as (…)`; those named in
  * `headConditional` must match a row too): aborted with SQLSTATE 22012 when a conditional write matched none.
+ *
+ * A turn's statements are a few shapes sent over and over (the same clauses, tables and columns; only
+ * the values differ), so the text of a shape without Drizzle-built clauses is made once and kept
+ * ({@link shapeKey}): the values are still collected in the same walk (their jsonb written out), but the
+ * text is not rebuilt — the same string each time (an iteration's statement: 0.08–0.14 → 0.06–0.08 ms).
  */
 export function statementOf(batch: StatementBatch, { head = [], headConditional = [] }: { head?: FixedClause[]; headConditional?: string[] } = {}): Statement {
+  const key = shapeKey(batch, head, headConditional);
+  const known = key === undefined ? undefined : statementTexts.get(key);
   const values: unknown[] = [];
+  const text = assemble(batch, head, headConditional, values, known === undefined);
+  if (known !== undefined) return { text: known, values };
+  if (key !== undefined && statementTexts.size < MAX_STATEMENT_SHAPES) statementTexts.set(key, text);
+  return { text, values };
+}
+
+/** Texts of the statement shapes seen ({@link shapeKey} → text); bounded (a process sends few shapes). */
+const statementTexts = new Map<string, string>();
+const MAX_STATEMENT_SHAPES = 512;
+/** A number per fixed clause text (the texts are a program's constants: few). */
+const fixedTextIds = new Map<string, number>();
+
+function fixedTextId(text: string): number | undefined {
+  let id = fixedTextIds.get(text);
+  if (id === undefined) {
+    if (fixedTextIds.size >= MAX_STATEMENT_SHAPES) return undefined;
+    fixedTextIds.set(text, (id = fixedTextIds.size));
+  }
+  return id;
+}
+
+/**
+ * What a batch's statement text depends on — the head clauses' names and texts, each write's kind,
+ * text or table and columns, which writes are conditional, the per-row counters — or undefined when a
+ * write is Drizzle-built SQL (its text is only known compiled) or there are too many distinct texts.
+ */
+function shapeKey(batch: StatementBatch, head: FixedClause[], headConditional: string[]): string | undefined {
+  let key = `${headConditional.join(',')}|${batch.messageCounts.size}|${batch.tokens.size}`;
+  for (const clause of head) {
+    const id = fixedTextId(clause.text);
+    if (id === undefined) return undefined;
+    key += `|h${clause.name}:${id}:${clause.values.length}`;
+  }
+  for (const write of batch.writes) {
+    if ('sql' in write) return undefined;
+    if ('text' in write) {
+      const id = fixedTextId(write.text);
+      if (id === undefined) return undefined;
+      key += `|f${id}:${write.values.length}${write.conditional ? 'c' : ''}`;
+    } else {
+      key += `|t${getTableName(write.table)}:${rowSignature(write.row)}`;
+    }
+  }
+  return key;
+}
+
+/**
+ * The statement's values in order — and its text when `withText` (else '') — in one walk, so a kept
+ * text and the values collected for it always agree.
+ */
+function assemble(batch: StatementBatch, head: FixedClause[], headConditional: string[], values: unknown[], withText: boolean): string {
   const clauses: string[] = [];
   const fixed = ({ name, text, values: own }: FixedClause) => {
     const offset = values.length;
     values.push(...own);
-    clauses.push(`${name} as (${renumbered(text, offset)})`);
+    if (withText) clauses.push(`${name} as (${renumbered(text, offset)})`);
   };
   head.forEach(fixed);
   // The plain inserts into one table go as one insert of all their rows, where the first of them was:
@@ -272,14 +336,16 @@ export function statementOf(batch: StatementBatch, { head = [], headConditional 
     const rows = rowsOf.get(write.table);
     if (!rows) return;
     rowsOf.delete(write.table);
-    clauses.push(`w${i} as (${insertClause(write.table, rows, values)})`);
+    const clause = insertClause(write.table, rows, values, withText);
+    if (withText) clauses.push(`w${i} as (${clause})`);
   });
   [...batch.messageCounts].forEach(([id, count], i) => fixed({ name: `c${i}`, text: COUNT_MESSAGES, values: [id, count] }));
   [...batch.tokens.values()].forEach(({ tenantId, windowStart, amount }, i) => fixed({ name: `u${i}`, text: ADD_TOKENS, values: [tenantId, windowStart.toISOString(), amount] }));
+  if (!withText) return '';
   const conditional = [...headConditional, ...batch.writes.flatMap((w, i) => (w.conditional ? [`w${i}`] : []))];
   const check = conditional.length === 0 ? '1' : `1 / (${conditional.map((name) => `(select count(*) from ${name})::int`).join(' * ')})`;
-  if (clauses.length === 0) return { text: 'select 1', values: [] };
-  return { text: `with ${clauses.join(', ')} select ${check} as applied`, values };
+  if (clauses.length === 0) return 'select 1';
+  return `with ${clauses.join(', ')} select ${check} as applied`;
 }
 
 /** The SQLSTATE with which {@link statementOf}'s statement aborts when a conditional write matched no row. */
