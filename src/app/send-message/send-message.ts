@@ -80,13 +80,8 @@ export async function startPreparedTurn(
     },
     { ...(signal ? { signal } : {}) },
   );
-  const written = await started.committed.catch((cause: unknown) => {
-    done.catch(() => undefined);
-    throw cause;
-  });
-  if (!written.ok) {
-    done.catch(() => undefined);
-    return written;
-  }
+  // A start not written: its run ends storing nothing, and `done`'s rejection is already handled by `ctx.live`.
+  const written = await started.committed;
+  if (!written.ok) return written;
   return ok({ turnId: started.turnId, done });
 }

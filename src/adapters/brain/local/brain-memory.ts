@@ -139,41 +139,38 @@ const EPOCH_MS = (column: string) => `floor(extract(epoch from ${column}) * 1000
  * `to_tsquery('english', $n)` is evaluated for every row walked under a generic plan (its parameter is
  * no constant to fold): 2.5 → 0.85 ms of PostgreSQL over 330 memories.
  */
-const RECALL_WALK = `with walk as (
-    select id, created_at, search from memories where tenant_id = $1 and capsule_id = $2 and user_id = $3 order by created_at desc limit $4
-  ), edge as (
-    select case when count(*) = $4 then min(created_at)::text end as edge,
-      count(*) filter (where search @@ (select to_tsquery('english', $5))) as every_word from walk
-  ), picked as (
-    select id, null::float8 as rank, row_number() over (order by created_at desc) as ord from (
-      select id, created_at from walk order by created_at desc limit $6
-    ) recent
-    union all select id, rank, $6 + row_number() over (order by rank desc, created_at desc) from (
+const RECALL_WALK = recallWalk(true);
+
+/** {@link RECALL_WALK} for a query without words: the newest few only (`$5` {@link RECALL_RECENT}). */
+const RECALL_WALK_NO_WORDS = recallWalk(false);
+
+/** The text of {@link RECALL_WALK} (with the query's words) or {@link RECALL_WALK_NO_WORDS}, made once at load. */
+function recallWalk(withWords: boolean): string {
+  const recent = withWords ? '$6' : '$5';
+  const matches = withWords
+    ? `
+    union all select id, rank, ${recent} + row_number() over (order by rank desc, created_at desc) from (
       select id, created_at,
         (case when search @@ (select to_tsquery('english', $5)) then ts_rank(search, (select to_tsquery('english', $5)))
           else ts_rank(search, (select to_tsquery('english', $7))) end)::float8 as rank
         from walk where search @@ (select to_tsquery('english', $7)) order by rank desc, created_at desc limit $8
-    ) matches
-  )
-  select m.id, m.key, m.content, m.importance, ${EPOCH_MS('m.created_at')} as created_ms, ${EPOCH_MS('m.last_recalled_at')} as recalled_ms, p.rank, null::text as edge, null::bigint as every_word, p.ord
-    from picked p join memories m on m.id = p.id
-  union all select null, null, null, null, null, null, null, edge, every_word, null from edge
-  order by ord nulls last`;
-
-/** {@link RECALL_WALK} for a query without words: the newest few only (`$5` {@link RECALL_RECENT}). */
-const RECALL_WALK_NO_WORDS = `with walk as (
+    ) matches`
+    : '';
+  return `with walk as (
     select id, created_at, search from memories where tenant_id = $1 and capsule_id = $2 and user_id = $3 order by created_at desc limit $4
   ), edge as (
-    select case when count(*) = $4 then min(created_at)::text end as edge, 0 as every_word from walk
+    select case when count(*) = $4 then min(created_at)::text end as edge,
+      ${withWords ? `count(*) filter (where search @@ (select to_tsquery('english', $5)))` : '0'} as every_word from walk
   ), picked as (
     select id, null::float8 as rank, row_number() over (order by created_at desc) as ord from (
-      select id, created_at from walk order by created_at desc limit $5
-    ) recent
+      select id, created_at from walk order by created_at desc limit ${recent}
+    ) recent${matches}
   )
   select m.id, m.key, m.content, m.importance, ${EPOCH_MS('m.created_at')} as created_ms, ${EPOCH_MS('m.last_recalled_at')} as recalled_ms, p.rank, null::text as edge, null::bigint as every_word, p.ord
     from picked p join memories m on m.id = p.id
   union all select null, null, null, null, null, null, null, edge, every_word, null from edge
   order by ord nulls last`;
+}
 
 /**
  * SPEC §5 / §13.2 recall, bounded at any scope size (never a scan of every memory). Candidates: the
