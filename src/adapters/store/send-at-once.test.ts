@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase } from '../../../test/support/databases.js';
@@ -32,7 +33,7 @@ describe.skipIf(skipWithout('databaseUrl'))('statements on PostgreSQL go out whe
       expect(sent).toEqual(['select $1::int as n']);
       // More statements than connections: each waits its turn in order and gets its own answer.
       const rest = [2, 3, 4, 5].map((n) => database.run<{ n: number }>({ text: 'select $1::int as n', values: [n] }));
-      const inTransaction = database.db.transaction(async (tx) => (await tx.execute('select 6 as n')).rows);
+      const inTransaction = database.db.transaction(async (tx) => ((await tx.execute(sql`select 6 as n`)) as unknown as { rows: unknown[] }).rows);
       expect((await first)[0]!.n).toBe(1);
       expect((await Promise.all(rest)).map((rows) => rows[0]!.n)).toEqual([2, 3, 4, 5]);
       expect(await inTransaction).toEqual([{ n: 6 }]);
