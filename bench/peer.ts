@@ -12,7 +12,7 @@
  *
  * Options: --rounds 3 --turns 300 --warmup 30 --conc 1,8 --who langgraph,floor,soma
  *          --quick (2 rounds × 100 turns, about a minute) --capsule-per-worker
- *          --profile [file.cpuprofile] (a CPU profile of Soma at concurrency 1, summarised)
+ *          --profile [file.cpuprofile] (a CPU profile of Soma, summarised) --profile-conc 1 (its concurrency)
  *          --no-count (skip the count of SQL round trips per phase and the WAL a turn writes)
  * PostgreSQL: DATABASE_URL, else `scripts/postgres.sh start` and a database of its own.
  * The last line printed is JSON: {"bench":"peer","rows":[…],"ratio_c1","ratio_c8"}.
@@ -46,7 +46,8 @@ const WARMUP = Number(option('warmup', quick ? '20' : '30'));
 const CONCS = option('conc', '1,8').split(',').map(Number);
 const WHO = option('who', 'langgraph,floor,soma').split(',');
 const CAPSULE_PER_WORKER = flag('capsule-per-worker');
-const PROFILE = flag('profile') ? option('profile', path.join(repoRoot, '.cache', 'peer-bench', `soma-c1-${Date.now()}.cpuprofile`)) : undefined;
+const PROFILE_CONC = Number(option('profile-conc', '1'));
+const PROFILE = flag('profile') ? option('profile', path.join(repoRoot, '.cache', 'peer-bench', `soma-c${PROFILE_CONC}-${Date.now()}.cpuprofile`)) : undefined;
 const COUNT = !flag('no-count');
 for (const [name, value] of [['rounds', ROUNDS], ['turns', TURNS], ['warmup', WARMUP]] as const) {
   if (!Number.isInteger(value) || value < (name === 'warmup' ? 0 : 1)) throw new Error(`--${name} must be a whole number`);
@@ -209,7 +210,7 @@ async function main(): Promise<number> {
     if (soma && PROFILE) {
       let cpu: CpuProfile | undefined;
       await runSoma(soma, {
-        conc: 1,
+        conc: PROFILE_CONC,
         turns: TURNS,
         warmup: WARMUP,
         measure: async (work) => {
@@ -218,8 +219,8 @@ async function main(): Promise<number> {
       });
       if (!cpu) throw new Error('no profile was taken');
       const summary = summarizeProfile(cpu);
-      extra.soma_profile_c1 = { file: PROFILE, ...summary };
-      out.push(`\nCPU profile of Soma at conc 1 (${TURNS} turns, ${summary.busy_ms} ms busy of ${summary.total_ms} ms; ${PROFILE}):`);
+      extra[`soma_profile_c${PROFILE_CONC}`] = { file: PROFILE, ...summary };
+      out.push(`\nCPU profile of Soma at conc ${PROFILE_CONC} (${TURNS} turns, ${summary.busy_ms} ms busy of ${summary.total_ms} ms; ${PROFILE}):`);
       out.push(markdownTable(summary.parts, [['part (self time)', (p) => p.part], ['ms', (p) => p.self_ms], ['% of busy', (p) => p.share_of_busy]]));
       out.push(markdownTable(summary.steps, [['step (inclusive, synchronous parts)', (s) => s.step], ['ms', (s) => s.inclusive_ms], ['% of busy', (s) => s.share_of_busy]]));
       out.push(markdownTable(summary.top_self, [['function (top self time)', (f) => f.function], ['where', (f) => f.where], ['part', (f) => f.part], ['ms', (f) => f.self_ms], ['%', (f) => f.share_of_busy]]));

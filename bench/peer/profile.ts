@@ -4,7 +4,8 @@
  * time of the turn's own steps.
  */
 import { Session } from 'node:inspector/promises';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 
 export interface CpuProfileNode {
   id: number;
@@ -30,7 +31,10 @@ export async function profile<T>(work: () => Promise<T>, { file, intervalUs = 20
     await session.post('Profiler.start');
     const result = await work();
     const { profile } = (await session.post('Profiler.stop')) as unknown as { profile: CpuProfile };
-    if (file) writeFileSync(file, JSON.stringify(profile));
+    if (file) {
+      mkdirSync(path.dirname(file), { recursive: true });
+      writeFileSync(file, JSON.stringify(profile));
+    }
     return { result, profile };
   } finally {
     session.disconnect();

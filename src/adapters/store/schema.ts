@@ -284,15 +284,35 @@ export const memories = pgTable(
     search: tsvector('search').generatedAlwaysAs(sql`to_tsvector('english', coalesce(key, '') || ' ' || content)`),
     createdAt: createdAt(),
     lastRecalledAt: ts('last_recalled_at'),
+    /** The scope's `memory_scopes.version` its last write took: a recall reads what changed since the version it holds. */
+    version: bigint('version', { mode: 'number' }).notNull().default(0),
   },
   (t) => [
     index('memories_scope_idx').on(t.tenantId, t.capsuleId, t.userId, t.createdAt),
+    index('memories_scope_version_idx').on(t.tenantId, t.capsuleId, t.userId, t.version),
     // A small pending list (128 kB): a memory's words go in as one append instead of one index insert per
     // word (remember: 47 → 3 KB of WAL, 0.95 → 0.5 ms), and the insert that fills the list merges it in
     // bulk, so it stays bounded without autovacuum (PGlite has none) and a search scans at most 128 kB of it.
     index('memories_search_idx').using('gin', t.search).with({ fastupdate: true, gin_pending_list_limit: 128 }),
     uniqueIndex('memories_scope_key_idx').on(t.tenantId, t.capsuleId, t.userId, t.key),
   ],
+);
+
+/**
+ * A memory scope's write counter: every statement that writes memories of the scope raises `version`
+ * (under the row's lock, so versions follow commit order) and stamps the rows it writes with it; one
+ * that deletes raises `epoch` too. A process keeps a scope's recall window and reads only what changed.
+ */
+export const memoryScopes = pgTable(
+  'memory_scopes',
+  {
+    tenantId: uuid('tenant_id').notNull(),
+    capsuleId: uuid('capsule_id').notNull(),
+    userId: text('user_id').notNull(),
+    version: bigint('version', { mode: 'number' }).notNull().default(0),
+    epoch: bigint('epoch', { mode: 'number' }).notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.capsuleId, t.userId] })],
 );
 
 export const turnFeedback = pgTable(

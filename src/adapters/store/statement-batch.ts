@@ -28,6 +28,11 @@ export class StatementBatch {
   readonly tokens = new Map<string, { tenantId: string; windowStart: Date; amount: number }>();
   /** Messages added per conversation in this batch (one update per row, for the same reason). */
   readonly messageCounts = new Map<string, number>();
+  /**
+   * Clauses the batch's writes share, one per key (a memory scope's version, raised once however many
+   * of its memories the statement writes), placed before every write so those can refer to them by name.
+   */
+  readonly shared = new Map<string, FixedClause>();
   readonly repositories: Repositories;
   constructor(readonly db: Db) {
     const base = repositoriesOf(recorder(db, this.writes));
@@ -61,6 +66,13 @@ export class StatementBatch {
         },
       },
     };
+  }
+
+  /** The name of the batch's shared clause for `key`, made by `clause` the first time (see {@link shared}). */
+  share(key: string, clause: () => { text: string; values: unknown[] }): string {
+    let entry = this.shared.get(key);
+    if (!entry) this.shared.set(key, (entry = { name: `s${this.shared.size}`, ...clause() }));
+    return entry.name;
   }
 }
 
@@ -295,6 +307,11 @@ function shapeKey(batch: StatementBatch, head: FixedClause[], headConditional: s
     if (id === undefined) return undefined;
     key += `|h${clause.name}:${id}:${clause.values.length}`;
   }
+  for (const clause of batch.shared.values()) {
+    const id = fixedTextId(clause.text);
+    if (id === undefined) return undefined;
+    key += `|s${id}:${clause.values.length}`;
+  }
   for (const write of batch.writes) {
     if ('sql' in write) return undefined;
     if ('text' in write) {
@@ -320,6 +337,7 @@ function assemble(batch: StatementBatch, head: FixedClause[], headConditional: s
     if (withText) clauses.push(`${name} as (${renumbered(text, offset)})`);
   };
   head.forEach(fixed);
+  batch.shared.forEach(fixed);
   // The plain inserts into one table go as one insert of all their rows, where the first of them was:
   // fewer clauses, and rows numbered by a serial column (the outbox's `seq`) in the order they were
   // written — the order of a statement's separate clauses is PostgreSQL's to choose.

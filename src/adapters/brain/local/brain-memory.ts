@@ -5,6 +5,8 @@ import type { Clock } from '../../../ports/clock.js';
 import type { LearnedState } from '../../../ports/learning.js';
 import { SomaError } from '../../../shared/errors.js';
 import { tables, type Database } from '../../store/index.js';
+import type { RecallWindows, ChangedRow, ScopeWindow, WindowRow } from './recall-window.js';
+import { matches as textMatches, parseFlatQuery, tsRank } from './text-rank.js';
 
 /**
  * The recall window: the scope's newest this many memories, where a recall ranks the matches of any word
@@ -28,22 +30,51 @@ export function memoryOwner(scope: BrainScope, config: LearningConfig): string {
   return config.memory_scope === 'capsule' ? '' : (scope.userId ?? '');
 }
 
-/** A memory stored or restated by its key: as a clause of a caller's statement, it returns nothing. */
-export const REMEMBER_WRITE = `insert into memories (id, tenant_id, capsule_id, user_id, key, content, importance, novelty, tags, created_at)
-    values ($1, $2, $3, $4, $5, $6, $7, $8, $9::text[], $10::timestamptz)
-    on conflict (tenant_id, capsule_id, user_id, key) do update
-      set content = excluded.content, importance = excluded.importance, novelty = excluded.novelty, tags = excluded.tags, created_at = excluded.created_at`;
+/**
+ * A memory scope's version raised (`$a…$c` its tenant, capsule and user): the first clause of every
+ * statement that writes memories of the scope. It takes the scope row's lock, so a scope's versions
+ * follow the order its writes commit in (a delete raises `epoch` too: {@link dropOverLimit}).
+ */
+export function bumpScope([tenant, capsule, user]: [string, string, string]): string {
+  return `insert into memory_scopes (tenant_id, capsule_id, user_id, version) values (${tenant}, ${capsule}, ${user}, 1)
+    on conflict (tenant_id, capsule_id, user_id) do update set version = memory_scopes.version + 1
+    returning version`;
+}
 
-/** {@link REMEMBER_WRITE} and the size of its scope after it (fixed text: a statement of every turn). */
-const REMEMBER = `with upserted as (
-    ${REMEMBER_WRITE}
+/** {@link bumpScope} as a clause of its own (`$1…$3`). */
+export const BUMP_SCOPE = bumpScope(['$1', '$2', '$3']);
+
+const rememberWrites = new Map<string, string>();
+/** {@link rememberWrite} stamped with the version of the statement's clause `clause` (one text per name). */
+export function rememberWriteAfter(clause: string): string {
+  let text = rememberWrites.get(clause);
+  if (text === undefined) rememberWrites.set(clause, (text = rememberWrite(`(select version from ${clause})`)));
+  return text;
+}
+
+/**
+ * A memory stored or restated by its key, stamped with the scope's version `version` (an expression:
+ * the statement's {@link bumpScope} clause): as a clause of a caller's statement, it returns nothing.
+ */
+export function rememberWrite(version: string): string {
+  return `insert into memories (id, tenant_id, capsule_id, user_id, key, content, importance, novelty, tags, created_at, version)
+    values ($1, $2, $3, $4, $5, $6, $7, $8, $9::text[], $10::timestamptz, ${version})
+    on conflict (tenant_id, capsule_id, user_id, key) do update
+      set content = excluded.content, importance = excluded.importance, novelty = excluded.novelty, tags = excluded.tags, created_at = excluded.created_at, version = excluded.version`;
+}
+
+/** {@link rememberWrite} and the size of its scope after it (fixed text: a statement of every turn). */
+const REMEMBER = `with bumped as (
+    ${bumpScope(['$2', '$3', '$4'])}
+  ), upserted as (
+    ${rememberWrite('(select version from bumped)')}
     returning (xmax = 0) as fresh)
   select ((select count(*) from memories where tenant_id = $2 and capsule_id = $3 and user_id = $4) + (select count(*) from upserted where fresh))::int as count`;
 
 /** A half-life below this reaches PostgreSQL as a denormal float8, which its input function refuses. */
 const MIN_HALF_LIFE_S = 1e-6;
 
-/** The parameters of {@link REMEMBER_WRITE} for a memory of a scope (VALIDATION_FAILED for an invalid memory). */
+/** The parameters of {@link rememberWrite} for a memory of a scope (VALIDATION_FAILED for an invalid memory). */
 export function memoryValues(now: number, { scope, config, memory }: { scope: BrainScope; config: LearningConfig; memory: MemoryRecord }): unknown[] {
   if (memory.key.length === 0 || memory.content.length === 0) throw new SomaError('VALIDATION_FAILED', 'a memory needs a non-empty key and content');
   const importance = unit(memory.importance ?? 0.5);
@@ -86,11 +117,20 @@ async function dropOverLimit(database: Database, now: number, { scope, config, c
   // otherwise make PostgreSQL's power() fail with "value out of range: underflow".
   const keepScore = sql`${m.importance} * power(2::float8, -least(1000::float8, greatest(0, ${ageSeconds}) / ${Math.max(config.recency_half_life_s, MIN_HALF_LIFE_S)}::float8))`;
   const victims = database.db.select({ id: m.id }).from(m).where(inScope).orderBy(desc(keepScore), desc(m.createdAt)).offset(config.memory_limit);
-  await database.db.delete(m).where(inArray(m.id, victims));
+  // The scope's epoch is raised first (the bump is the delete's one-time filter): a process holding
+  // the scope's recall window reads it afresh.
+  const owner = memoryOwner(scope, config);
+  await database.db.execute(
+    sql`with bumped as (
+      insert into memory_scopes (tenant_id, capsule_id, user_id, version, epoch) values (${scope.tenantId}, ${scope.capsuleId}, ${owner}, 1, 1)
+        on conflict (tenant_id, capsule_id, user_id) do update set version = memory_scopes.version + 1, epoch = memory_scopes.epoch + 1
+        returning version
+    ) delete from memories where exists (select 1 from bumped) and id in (${victims})`,
+  );
 }
 
 /**
- * Scopes whose memories were written as part of another statement ({@link REMEMBER_WRITE} in a turn's
+ * Scopes whose memories were written as part of another statement ({@link rememberWrite} in a turn's
  * close), whose `memory_limit` is checked within `everyMs`: one count per scope per period instead of
  * one per memory, off every turn's path. Until then a scope may hold the memories of that period above
  * its limit. A failed check is tried again at the scope's next memory.
@@ -185,7 +225,14 @@ function recallWalk(withWords: boolean): string {
 export async function recallMemories(
   database: Database,
   clock: Clock,
-  { scope, config, state, query, stamps = new RecallStamps(database, 0) }: { scope: BrainScope; config: LearningConfig; state: LearnedState | undefined; query: RecallQuery; stamps?: RecallStamps },
+  {
+    scope,
+    config,
+    state,
+    query,
+    stamps = new RecallStamps(database, 0),
+    windows,
+  }: { scope: BrainScope; config: LearningConfig; state: LearnedState | undefined; query: RecallQuery; stamps?: RecallStamps; windows?: RecallWindows },
 ): Promise<RecalledMemory[]> {
   const topK = Math.max(0, Math.floor(query.top_k));
   if (topK === 0) return [];
@@ -193,22 +240,16 @@ export async function recallMemories(
   const weights = query.weights ?? explorationWeights({ weights: state!.weights, seed: query.seed, config }).weights;
   const owner = memoryOwner(scope, config);
   const words = searchWords(query.query);
-  type Row = { id: string; key: string; content: string; importance: number; created_ms: number | string; recalled_ms: number | string | null; rank: number | null; edge?: string | null; every_word?: number | null };
   const hasWords = words.length > 0;
   const now = clock.now();
   // The window's candidates are its best matches by text rank, newest first among equal ranks, as recall
   // always took them; c = α·sim + β·importance + γ·recency then ranks them. Choosing the candidates by c
   // made them follow the weights being learned: bench:learning's changing-facts world fell from a ratio of
   // gain of 1.00 to 0.65–0.74 (and to 0.47 with c breaking ties of text rank).
-  // One walk of the scope index, newest first, bounded by the window ({@link RECALL_WALK}); the ≤ 80
-  // picked rows are then read by their id with their text.
-  const walked = await database.run<Row>(
-    hasWords
-      ? { text: RECALL_WALK, values: [scope.tenantId, scope.capsuleId, owner, RECALL_WINDOW, words.join(' & '), RECALL_RECENT, words.join(' | '), RECALL_MATCHES] }
-      : { text: RECALL_WALK_NO_WORDS, values: [scope.tenantId, scope.capsuleId, owner, RECALL_WINDOW, RECALL_RECENT] },
-  );
-  const stats = walked.find((row) => row.id === null) ?? { edge: null, every_word: 0 };
-  const matches = walked.filter((row) => row.id !== null);
+  // From the window this process keeps ({@link recallFromWindow}: one read of what changed), else one walk
+  // of the scope index, newest first, bounded by the window ({@link RECALL_WALK}).
+  const fromWindow = windows ? await recallFromWindow(database, windows, { scope, owner, words }) : undefined;
+  const { matches, stats } = fromWindow ?? (await walkWindow(database, { scope, owner, words }));
   if (hasWords && stats.edge) {
     const inScope = sql`tenant_id = ${scope.tenantId} and capsule_id = ${scope.capsuleId} and user_id = ${owner}`;
     const everyWord = sql`(select to_tsquery('english', ${words.join(' & ')}))`;
@@ -257,7 +298,14 @@ export async function recallMemories(
   // index entries (PGlite runs no autovacuum), and a hot scope's favourites would be rewritten on every turn.
   const byKey = new Map(candidates.map((row) => [row.key, row]));
   const stale = scored.map((memory) => byKey.get(memory.key)!).filter((row) => row.recalledAt === null || row.recalledAt < now - RECALLED_PRECISION_MS);
-  if (stale.length > 0) stamps.add(stale.map((row) => row.id), now);
+  if (stale.length > 0) {
+    stamps.add(stale.map((row) => row.id), now);
+    // The window's copies say so too (else the next recall would stamp them again).
+    for (const row of stale) {
+      const held = fromWindow?.held.get(row.id);
+      if (held) held.recalledAt = now;
+    }
+  }
   return scored.map((memory) => ({
     key: memory.key,
     content: memory.content,
@@ -267,6 +315,90 @@ export async function recallMemories(
     importance: memory.importance,
     recency: memory.recency,
   }));
+}
+
+/** A candidate of a recall as its statement (or its window) gives it. */
+type Row = { id: string; key: string; content: string; importance: number; created_ms: number | string; recalled_ms: number | string | null; rank: number | null; edge?: string | null; every_word?: number | null };
+/** A recall's candidates from its window, and the window's edge (its oldest time, when full) and how many of it hold every word. */
+type WindowCandidates = { matches: Row[]; stats: { edge?: string | null | undefined; every_word?: number | null | undefined } };
+
+/** The recall window by one walk of the scope index in PostgreSQL ({@link RECALL_WALK}): ≈ 0.5 ms of its time over 500 memories. */
+async function walkWindow(database: Database, { scope, owner, words }: { scope: BrainScope; owner: string; words: string[] }): Promise<WindowCandidates> {
+  const walked = await database.run<Row>(
+    words.length > 0
+      ? { text: RECALL_WALK, values: [scope.tenantId, scope.capsuleId, owner, RECALL_WINDOW, words.join(' & '), RECALL_RECENT, words.join(' | '), RECALL_MATCHES] }
+      : { text: RECALL_WALK_NO_WORDS, values: [scope.tenantId, scope.capsuleId, owner, RECALL_WINDOW, RECALL_RECENT] },
+  );
+  return { stats: walked.find((row) => row.id === null) ?? { edge: null, every_word: 0 }, matches: walked.filter((row) => row.id !== null) };
+}
+
+/**
+ * What a recall reads of its scope when this process holds the scope's window: the scope's version and
+ * epoch, the rows written since the window's version (every row of the window when the epoch moved or
+ * the process holds none: `$4`, `$5` −1), and the query's lexemes as PostgreSQL parses them (`$7` every
+ * word, `$8` any) — one statement, one snapshot. At most `$6` changed rows: those since the version,
+ * by the scope's version index (latest first), or (the epoch moved) the window's walk, newest first;
+ * the branch not taken is cut by its one-time filter before it reads a row.
+ */
+const CHANGED_COLUMNS = `id, key, content, importance, ${EPOCH_MS('created_at')} as created_ms, ${EPOCH_MS('last_recalled_at')} as recalled_ms, search::text as search`;
+const RECALL_CHANGES = `with s as (select version, epoch from memory_scopes where tenant_id = $1 and capsule_id = $2 and user_id = $3),
+  changed as (
+    select * from (select ${CHANGED_COLUMNS} from memories
+      where tenant_id = $1 and capsule_id = $2 and user_id = $3 and version > $4 and coalesce((select epoch from s), 0) = $5 order by version desc limit $6) since
+    union all
+    select * from (select ${CHANGED_COLUMNS} from memories
+      where tenant_id = $1 and capsule_id = $2 and user_id = $3 and coalesce((select epoch from s), 0) <> $5 order by created_at desc limit $6) whole)
+  select coalesce((select version from s), 0)::float8 as version, coalesce((select epoch from s), 0)::float8 as epoch,
+    case when $7 = '' then '' else to_tsquery('english', $7)::text end as every_word,
+    case when $8 = '' then '' else to_tsquery('english', $8)::text end as any_word,
+    (select json_agg(changed) from changed) as changed`;
+
+/**
+ * The candidates {@link RECALL_WALK} gives, from the scope's window held in this process and brought
+ * up to date by {@link RECALL_CHANGES}: its RECALL_RECENT newest, its RECALL_MATCHES best matches of any
+ * word by `ts_rank` (text-rank.ts: PostgreSQL's float for float), its edge and its count of memories
+ * with every word. Undefined for a query whose parsed form text-rank.ts does not rank (the walk then).
+ */
+async function recallFromWindow(database: Database, windows: RecallWindows, { scope, owner, words }: { scope: BrainScope; owner: string; words: string[] }): Promise<(WindowCandidates & { held: Map<string, WindowRow> }) | undefined> {
+  const key = `${scope.tenantId}|${scope.capsuleId}|${owner}`;
+  type Answer = { version: number; epoch: number; every_word: string; any_word: string; changed: ChangedRow[] | null };
+  const read = async (held: ScopeWindow | undefined) => {
+    const [answer] = await database.run<Answer>({
+      text: RECALL_CHANGES,
+      values: [scope.tenantId, scope.capsuleId, owner, held?.version ?? -1, held?.epoch ?? -1, windows.size + 1, words.join(' & '), words.join(' | ')],
+    });
+    if (!answer) throw new Error('the recall read returned no row');
+    const epoch = Number(answer.epoch);
+    const window = windows.update(key, { version: Number(answer.version), epoch, changed: answer.changed ?? [], fresh: !held || held.epoch !== epoch });
+    return { window, answer };
+  };
+  let { window, answer } = await read(windows.get(key));
+  // More changed than the answer carried, or the window moved meanwhile: the whole window afresh.
+  if (!window) ({ window, answer } = await read(undefined));
+  if (!window) return undefined;
+  const every = parseFlatQuery(answer.every_word);
+  const any = parseFlatQuery(answer.any_word);
+  if (words.length > 0 && (!every || !any)) return undefined;
+  const rows = window.rows;
+  const held = new Map<string, WindowRow>();
+  const candidate = (row: WindowRow, rank: number | null): Row => {
+    held.set(row.id, row);
+    return { id: row.id, key: row.key, content: row.content, importance: row.importance, created_ms: row.createdAt, recalled_ms: row.recalledAt, rank };
+  };
+  const matches = rows.slice(0, RECALL_RECENT).map((row) => candidate(row, null));
+  let everyWord = 0;
+  if (every && any && any.lexemes.length > 0) {
+    const ranked: { row: WindowRow; rank: number }[] = [];
+    for (const row of rows) {
+      const all = textMatches(row.lexemes, every);
+      if (all) everyWord++;
+      if (all || textMatches(row.lexemes, any)) ranked.push({ row, rank: tsRank(row.lexemes, all ? every : any) });
+    }
+    ranked.sort((a, b) => b.rank - a.rank || b.row.createdAt - a.row.createdAt);
+    for (let i = 0; i < Math.min(RECALL_MATCHES, ranked.length); i++) matches.push(candidate(ranked[i]!.row, ranked[i]!.rank));
+  }
+  const edge = rows.length >= windows.size ? new Date(rows[rows.length - 1]!.createdAt).toISOString() : null;
+  return { matches, stats: { edge, every_word: everyWord }, held };
 }
 
 /**

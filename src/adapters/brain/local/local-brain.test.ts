@@ -9,7 +9,7 @@ import { isSomaError } from '../../../shared/errors.js';
 import { drivers, freshDatabase } from '../../../../test/support/databases.js';
 import { createDrizzleStore, statementOf, StatementBatch, tables, type Database } from '../../store/index.js';
 import { insertTenantWithCapsule } from '../../../../test/support/capsules.js';
-import { RECALL_MATCHES, RECALL_WINDOW } from './brain-memory.js';
+import { RECALL_MATCHES, RECALL_WINDOW, recallMemories } from './brain-memory.js';
 import { createLocalBrain } from './local-brain.js';
 
 function metricsFor(i: number, scope: { tenantId: string; capsuleId: string }): PublishTurnMetricsRequest {
@@ -289,6 +289,71 @@ describe.each(drivers())('local brain on %s', (driver) => {
     const garage = await brain.recall(scope, { query: 'garage door', top_k: 1 });
     expect(garage.map((memory) => memory.key)).toEqual(['garage']);
     expect(garage[0]!.content).toContain('4711');
+  });
+
+  it('recalls from the window it keeps what any process wrote, restated or dropped since: the memories a walk of the scope gives', async () => {
+    const words = ['printer', 'toner', 'garage', 'door', 'code', 'the', 'running', 'cats', 'note', 'lunch', 'menu', '7', '42'];
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const pick = () => words[Math.floor(random() * words.length)]!;
+    const weights = { ...defaultLearnedState().weights, alpha: 1, beta: 0.5, gamma: 0.5 };
+    const queries = ['printer toner', 'garage door code', 'the', 'running cats note', '42', ''];
+    now = Date.parse('2026-11-24T12:00:00Z');
+
+    const check = async (scope: { tenantId: string; capsuleId: string; userId: string }, limit: number, mine: ReturnType<typeof createLocalBrain>) => {
+      const config = resolveLearningConfig({ memory_limit: limit });
+      for (const query of queries) {
+        // The walk of the scope in PostgreSQL, as every recall did before windows were kept.
+        const walked = await recallMemories(database, clock, { scope, config, state: undefined, query: { query, top_k: 12, weights } });
+        expect(await mine.recall(scope, { query, top_k: 12, weights })).toEqual(walked);
+      }
+    };
+    // A scope within memory_limit 40: another process (another brain) writes, restates and — past the
+    // limit — drops memories between this process's recalls, through the API and as clauses of statements.
+    const small = { ...(await insertTenantWithCapsule(database, { learningConfig: { memory_limit: 40 } })), userId: 'ann' };
+    // This process's statements: once it holds a window, a recall reads what changed, not the window's rows.
+    const sent: string[] = [];
+    const mine = createLocalBrain({ database: { ...database, run: (statement) => (sent.push(statement.text), database.run(statement)) }, clock });
+    const other = createLocalBrain({ database, clock });
+    for (let round = 0; round < 6; round++) {
+      const batch = new StatementBatch(database.db);
+      const inBatch = new Set<string>();
+      for (let i = 0; i < 14; i++) {
+        now += 1_000;
+        let key = `k${Math.floor(random() * 60)}`;
+        // One statement restates a key at most once (as a turn's close writes one memory).
+        while (i % 2 === 1 && inBatch.has(key)) key = `k${Math.floor(random() * 60)}`;
+        if (i % 2 === 1) inBatch.add(key);
+        const memory = { key, content: Array.from({ length: 3 + Math.floor(random() * 12) }, pick).join(' '), importance: random() };
+        if (i % 2 === 0) await other.remember(small, memory);
+        else expect(other.rememberWith!(batch, small, memory, { learningConfig: { memory_limit: 40 } })).toBe(true);
+      }
+      await database.run(statementOf(batch));
+      await check(small, 40, mine);
+    }
+    const count = async (scope: { capsuleId: string }) => (await database.db.select().from(tables.memories).where(eq(tables.memories.capsuleId, scope.capsuleId))).length;
+    expect(await count(small)).toBeLessThanOrEqual(40 + 7);
+
+    // A scope larger than the window: the window is held full, memories come in at its front and push
+    // the oldest out, one restated from beyond the window comes back into it, and older facts are still found.
+    const large = { ...(await insertTenantWithCapsule(database)), userId: 'bob' };
+    const writeBatch = async (from: number, n: number, content: (i: number) => string) => {
+      const batch = new StatementBatch(database.db);
+      for (let i = from; i < from + n; i++) {
+        now += 1_000;
+        other.rememberWith!(batch, large, { key: `m${i}`, content: content(i), importance: (i % 10) / 10 }, { learningConfig: {} });
+      }
+      await database.run(statementOf(batch));
+    };
+    for (let from = 0; from < RECALL_WINDOW - 20; from += 120) await writeBatch(from, Math.min(120, RECALL_WINDOW - 20 - from), (i) => (i === 3 ? 'the garage door code is 4711' : `printer note ${i} ${pick()} ${pick()}`));
+    await check(large, 10_000, mine);
+    await writeBatch(RECALL_WINDOW - 20, 60, (i) => `printer toner ${i} ${pick()}`);
+    await check(large, 10_000, mine);
+    await writeBatch(10, 1, () => 'printer toner restated from beyond the window');
+    await check(large, 10_000, mine);
+    expect((await mine.recall(large, { query: 'code 4711', top_k: 1, weights })).map((memory) => memory.key)).toEqual(['m3']);
+    expect(sent.length).toBeGreaterThan(0);
+    expect(sent.filter((text) => text.includes('with walk as'))).toEqual([]);
   });
 
   it('keeps each memory scope within memory_limit, evicting the lowest importance × recency first', async () => {

@@ -5,7 +5,8 @@ import type { LearnedState } from '../../../ports/learning.js';
 import { isSomaError, SomaError } from '../../../shared/errors.js';
 import { asDatabaseFault, FOREIGN_KEY_VIOLATION, sqlStateOf, StatementBatch, type Database } from '../../store/index.js';
 import type { BrainHealth, BrainMetricsSink } from '../brain-metrics.js';
-import { MemoryLimits, memoryValues, RecallStamps, recallMemories, REMEMBER_WRITE, rememberMemory } from './brain-memory.js';
+import { BUMP_SCOPE, MemoryLimits, RECALL_WINDOW, memoryValues, RecallStamps, recallMemories, rememberMemory, rememberWriteAfter } from './brain-memory.js';
+import { RecallWindows } from './recall-window.js';
 import { publishStep } from './brain-step.js';
 import { createLearningCache, oneStatementSteps, type CachedCapsuleState, type PendingStep } from './learning-cache.js';
 import { capsuleNotFound, isUuid, readCapsuleState } from './learning-ledger.js';
@@ -37,6 +38,8 @@ export function createLocalBrain({ database, clock = systemClock, metrics }: { d
   const cache = createLearningCache();
   // last_recalled_at of every recall of the last second, in one write.
   const stamps = new RecallStamps(database);
+  // Each scope's recall window, kept up to date by what changed since (one small read a recall).
+  const windows = new RecallWindows(RECALL_WINDOW);
   // memory_limit of the scopes whose memories went with another statement, checked once a second.
   const limits = new MemoryLimits(database, clock);
   // Resolved learning configs by their jsonb text: most capsules share a few, and validating one costs more than the step.
@@ -193,7 +196,10 @@ export function createLocalBrain({ database, clock = systemClock, metrics }: { d
       // Only a statement being collected takes it as a clause (a memory too large for one row's words stays apart).
       if (!(transaction instanceof StatementBatch) || memory.content.length > MAX_MERGED_MEMORY_CHARS) return false;
       const config = configOf(known.learningConfig);
-      transaction.writes.push({ text: REMEMBER_WRITE, values: memoryValues(clock.now(), { scope, config, memory }), conditional: false });
+      const values = memoryValues(clock.now(), { scope, config, memory });
+      // The scope's version raised once for the statement; every memory of the scope it writes takes it.
+      const bumped = transaction.share(`memory_scope|${values[1]}|${values[2]}|${values[3]}`, () => ({ text: BUMP_SCOPE, values: values.slice(1, 4) }));
+      transaction.writes.push({ text: rememberWriteAfter(bumped), values, conditional: false });
       limits.add(scope, config);
       return true;
     },
@@ -202,7 +208,7 @@ export function createLocalBrain({ database, clock = systemClock, metrics }: { d
       return guard(async () => {
         // With the capsule known and the weights given, the capsule's state is not needed: no read.
         const { state, config } = known && query.weights ? { state: undefined, config: configOf(known.learningConfig) } : await capsuleOf(scope);
-        return recallMemories(database, clock, { scope, config, state, query, stamps });
+        return recallMemories(database, clock, { scope, config, state, query, stamps, windows });
       });
     },
 
