@@ -155,8 +155,9 @@ describe.skipIf(skipWithout('databaseUrl'))('Soma’s side of the peer bench on 
     expect(phases).toEqual(expect.arrayContaining(['start', 'iteration 1', 'iteration 2', 'iteration 3']));
     // The last iteration's statement closes the turn: nothing is left to write after it.
     expect(phases).not.toContain('finish');
-    // The recall reads while the turn's start is written, so its statement counts with the start.
-    expect(counts.find((c) => c.phase === 'start')!.statements).toContain('WITH … SELECT memories');
+    // The recall reads while the turn's start is written, so its statement counts with the start: the
+    // scope's version and what changed since the window this process holds (memory_scopes, then memories).
+    expect(counts.find((c) => c.phase === 'start')!.statements).toContain('WITH … SELECT memory_scopes');
     for (const k of [1, 2, 3]) {
       const iteration = counts.find((c) => c.phase === `iteration ${k}`)!;
       // One autocommit statement holds the learning step, the iteration and its event: it has committed
