@@ -37,7 +37,7 @@ export async function walOfTurns(bench: SomaBench, url: string, turns = 30): Pro
     } catch {
       return undefined;
     }
-    const lsn = async () => (await client.query<{ lsn: string }>('select pg_current_wal_lsn()::text as lsn')).rows[0]!.lsn;
+    const lsn = async () => (await client.query<{ lsn: string }>('select pg_current_wal_flush_lsn()::text as lsn')).rows[0]!.lsn;
     let from = '';
     let to = '';
     await runSoma(bench, {
@@ -47,7 +47,8 @@ export async function walOfTurns(bench: SomaBench, url: string, turns = 30): Pro
       measure: async (work) => {
         from = await lsn();
         await work();
-        // The turns' background writes (a remember that did not ride on the close) land within this.
+        // The turns' background writes (a remember that did not ride on the close) land within this, and
+        // the WAL writer flushes what no commit did (pg_walinspect reads only flushed WAL).
         await new Promise((r) => setTimeout(r, 300));
         to = await lsn();
       },

@@ -1,4 +1,5 @@
 import { allocateLanes, buildContext, lanePlanner, laneSensitiveWeights, refineInstruction } from '../../core/context/index.js';
+import { memoized } from '../../shared/bounded-memo.js';
 import { canonicalJson, sha256Hex } from '../../shared/hash.js';
 import { answerSignal, type AnswerSignal } from './answer-signal.js';
 import { bestDraft, toolsOffered, type ExitReason } from '../../core/turn/index.js';
@@ -134,8 +135,12 @@ function memoizedTokenCount(count: (text: string) => number): { count: (text: st
 
 /** The key a text's recorded token count is stored under (the first 16 hex digits of its SHA-256). */
 export function textKey(text: string): string {
-  return sha256Hex(text).slice(0, 16);
+  // The recalled memories and the system prompt come back turn after turn: each hashed once (texts of
+  // up to 4 KB, at most 2,048 of them: ≤ 8 MB kept).
+  if (text.length > 4_096) return sha256Hex(text).slice(0, 16);
+  return memoized(textKeys, text, 2_048, (t) => sha256Hex(t).slice(0, 16));
 }
+const textKeys = new Map<string, string>();
 
 /** A token counter that answers from recorded counts (by `textKey`) and counts the rest with `fallback`. */
 export function tokenCountOf(recorded: Record<string, number>, fallback: (text: string) => number): (text: string) => number {

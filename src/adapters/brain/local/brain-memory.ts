@@ -6,7 +6,7 @@ import type { LearnedState } from '../../../ports/learning.js';
 import { SomaError } from '../../../shared/errors.js';
 import { tables, type Database } from '../../store/index.js';
 import type { RecallWindows, ChangedRow, ScopeWindow, WindowRow } from './recall-window.js';
-import { matches as textMatches, parseFlatQuery, tsRank } from './text-rank.js';
+import { matches as textMatches, orRank, orTerm, parseFlatQuery, tsRank } from './text-rank.js';
 
 /**
  * The recall window: the scope's newest this many memories, where a recall ranks the matches of any word
@@ -353,6 +353,9 @@ const RECALL_CHANGES = `with s as (select version, epoch from memory_scopes wher
     case when $8 = '' then '' else to_tsquery('english', $8)::text end as any_word,
     (select json_agg(changed) from changed) as changed`;
 
+/** Recalls ranked in this process so far (marks a window row's scratch as this recall's). */
+let recallCount = 0;
+
 /**
  * The candidates {@link RECALL_WALK} gives, from the scope's window held in this process and brought
  * up to date by {@link RECALL_CHANGES}: its RECALL_RECENT newest, its RECALL_MATCHES best matches of any
@@ -388,14 +391,35 @@ async function recallFromWindow(database: Database, windows: RecallWindows, { sc
   const matches = rows.slice(0, RECALL_RECENT).map((row) => candidate(row, null));
   let everyWord = 0;
   if (every && any && any.lexemes.length > 0) {
-    const ranked: { row: WindowRow; rank: number }[] = [];
-    for (const row of rows) {
-      const all = textMatches(row.lexemes, every);
-      if (all) everyWord++;
-      if (all || textMatches(row.lexemes, any)) ranked.push({ row, rank: tsRank(row.lexemes, all ? every : any) });
+    // The rows holding any of the query's lexemes, from the window's postings, and how many each holds
+    // (counted on the rows themselves: this runs to its end before any other recall).
+    const recall = ++recallCount;
+    const hit: WindowRow[] = [];
+    for (const lexeme of any.lexemes) {
+      const holding = window.postings.get(lexeme);
+      if (!holding) continue;
+      for (const [row, positions] of holding) {
+        if (row.seenBy !== recall) {
+          row.seenBy = recall;
+          row.held = 0;
+          row.orSum = 0;
+          hit.push(row);
+        }
+        row.held++;
+        // In the query's lexeme order, as ts_rank sums them.
+        row.orSum = Math.fround(row.orSum + orTerm(positions));
+      }
     }
-    ranked.sort((a, b) => b.rank - a.rank || b.row.createdAt - a.row.createdAt);
-    for (let i = 0; i < Math.min(RECALL_MATCHES, ranked.length); i++) matches.push(candidate(ranked[i]!.row, ranked[i]!.rank));
+    // `every` is the same words joined by `&`: the same lexemes (else each row is tested against it).
+    const sameLexemes = every.lexemes.length === any.lexemes.length && every.lexemes.every((lexeme, i) => lexeme === any.lexemes[i]);
+    for (const row of hit) {
+      const all = sameLexemes ? row.held === every.lexemes.length : textMatches(row.lexemes, every);
+      if (all) everyWord++;
+      // Ranked against every word when it holds them all ("and": by their distances), else against any ("or").
+      row.rank = all && !(sameLexemes && every.op === 'or') ? tsRank(row.lexemes, every) : orRank(row.orSum, any.lexemes.length);
+    }
+    hit.sort((a, b) => b.rank - a.rank || b.createdAt - a.createdAt);
+    for (let i = 0; i < Math.min(RECALL_MATCHES, hit.length); i++) matches.push(candidate(hit[i]!, hit[i]!.rank));
   }
   const edge = rows.length >= windows.size ? new Date(rows[rows.length - 1]!.createdAt).toISOString() : null;
   return { matches, stats: { edge, every_word: everyWord }, held };

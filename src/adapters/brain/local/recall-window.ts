@@ -11,13 +11,27 @@ export interface WindowRow {
   /** `last_recalled_at` in milliseconds, or null; kept up to date by this process's stamps. */
   recalledAt: number | null;
   lexemes: Lexemes;
+  /**
+   * Scratch of one recall's ranking (synchronous, so no two recalls share it): the recall that last
+   * looked, how many of its lexemes the row holds, the sum of their "or" terms, the rank.
+   */
+  seenBy: number;
+  held: number;
+  orSum: number;
+  rank: number;
 }
 
-/** One scope's window: its newest memories (newest first), as of the scope's `version` and `epoch`. */
+/**
+ * One scope's window: its newest memories (newest first), as of the scope's `version` and `epoch`, and
+ * for each lexeme the window's rows that hold it (a recall looks up its query's lexemes, not every row).
+ */
 export interface ScopeWindow {
   version: number;
   epoch: number;
   rows: WindowRow[];
+  byId: Map<string, WindowRow>;
+  /** Per lexeme, the rows holding it with its positions there. */
+  postings: Map<string, Map<WindowRow, number | number[]>>;
 }
 
 /** A changed row as the recall's statement returns it (`json_agg`). */
@@ -65,18 +79,34 @@ export class RecallWindows {
     if (!fresh && (!held || held.epoch !== epoch)) return undefined;
     if (!fresh && changed.length > this.size) return undefined;
     const incoming = changed.map(rowOf).sort(newestFirst);
-    let rows: WindowRow[];
-    if (!held || held.rows.length === 0) rows = incoming;
-    else if (incoming.length === 0) rows = held.rows;
-    else {
-      const ids = new Set(incoming.map((row) => row.id));
-      const kept = held.rows.filter((row) => !ids.has(row.id));
-      // Usually every changed row is newer than the window's newest: put in front, else sort them in.
-      rows = kept.length === 0 || incoming[incoming.length - 1]!.createdAt >= kept[0]!.createdAt ? incoming.concat(kept) : kept.concat(incoming).sort(newestFirst);
+    const window: ScopeWindow = held ?? { version, epoch, rows: [], byId: new Map(), postings: new Map() };
+    const before = window.rows.length;
+    let replaced = false;
+    for (const row of incoming) {
+      const old = window.byId.get(row.id);
+      if (old) {
+        unindex(window, old);
+        replaced = true;
+      }
+      window.byId.set(row.id, row);
+      for (const [lexeme, positions] of row.lexemes) {
+        let rows = window.postings.get(lexeme);
+        if (!rows) window.postings.set(lexeme, (rows = new Map()));
+        rows.set(row, positions);
+      }
     }
-    if (rows.length > this.size) rows = rows.slice(0, this.size);
-    const window = { version, epoch, rows };
-    this.keep(key, window);
+    if (incoming.length > 0) {
+      const kept = replaced ? window.rows.filter((row) => window.byId.get(row.id) === row) : window.rows;
+      // Usually every changed row is newer than the window's newest: put in front, else sort them in.
+      window.rows = kept.length === 0 || incoming[incoming.length - 1]!.createdAt >= kept[0]!.createdAt ? incoming.concat(kept) : kept.concat(incoming).sort(newestFirst);
+      if (window.rows.length > this.size) {
+        for (const row of window.rows.slice(this.size)) unindex(window, row);
+        window.rows.length = this.size;
+      }
+    }
+    window.version = version;
+    window.epoch = epoch;
+    this.keep(key, window, before);
     return window;
   }
 
@@ -86,11 +116,17 @@ export class RecallWindows {
     this.rows = 0;
   }
 
-  private keep(key: string, window: ScopeWindow): void {
-    const old = this.scopes.get(key);
-    if (old) {
-      this.rows -= old.rows.length;
+  /** `window` kept as `key`'s (which held `before` rows): the least recently used scopes go while the rows exceed the bound. */
+  private keep(key: string, window: ScopeWindow, before: number): void {
+    if (this.scopes.get(key) === window) {
+      this.rows -= before;
       this.scopes.delete(key);
+    } else {
+      const old = this.scopes.get(key);
+      if (old) {
+        this.rows -= old.rows.length;
+        this.scopes.delete(key);
+      }
     }
     for (const [other, held] of this.scopes) {
       if (this.rows + window.rows.length <= this.maxRows) break;
@@ -99,6 +135,17 @@ export class RecallWindows {
     }
     this.scopes.set(key, window);
     this.rows += window.rows.length;
+  }
+}
+
+/** A row out of the window's index (replaced by a newer version of it, or pushed out of the window). */
+function unindex(window: ScopeWindow, row: WindowRow): void {
+  if (window.byId.get(row.id) === row) window.byId.delete(row.id);
+  for (const lexeme of row.lexemes.keys()) {
+    const rows = window.postings.get(lexeme);
+    if (!rows) continue;
+    rows.delete(row);
+    if (rows.size === 0) window.postings.delete(lexeme);
   }
 }
 
@@ -115,5 +162,9 @@ function rowOf(row: ChangedRow): WindowRow {
     createdAt: Number(row.created_ms),
     recalledAt: row.recalled_ms === null ? null : Number(row.recalled_ms),
     lexemes: row.search ? parseTsvector(row.search) : new Map(),
+    seenBy: 0,
+    held: 0,
+    orSum: 0,
+    rank: 0,
   };
 }

@@ -173,24 +173,40 @@ function rankOr(vector: Lexemes, lexemes: string[]): number {
   let res = f(0);
   for (const lexeme of lexemes) {
     const entry = vector.get(lexeme);
-    if (entry === undefined) continue;
-    // A lexeme without positions: one position of weight D (POSNULL).
-    const positions = positionsOf(entry).length === 0 ? [0] : positionsOf(entry);
-    let resj = f(0);
-    let wjm = f(-1);
-    let jm = 0;
-    for (let j = 0; j < positions.length; j++) {
-      const w = weightOf(positions[j]!);
-      resj = f(resj + f(w / ((j + 1) * (j + 1))));
-      if (w > wjm) {
-        wjm = w;
-        jm = j;
-      }
-    }
-    // limit (sum(1/i^2), i=1..inf) = pi^2/6, in double, stored back to float.
-    res = f(res + f(f(wjm + resj) - f(wjm / ((jm + 1) * (jm + 1)))) / 1.64493406685);
+    if (entry !== undefined) res = f(res + orTerm(entry));
   }
   return f(res / lexemes.length);
+}
+
+/** One position of each weight (D … A): its lexeme's term of the "or" rank (the sum below with one position). */
+const SINGLE_TERMS = WEIGHTS.map((w) => f(f(w + w) - w) / 1.64493406685);
+
+/**
+ * A lexeme's term of `calc_rank_or` (a double, added to the float rank in the query's lexeme order):
+ * its positions' weights summed with 1/i² falloff, the heaviest counted in full, over π²/6.
+ */
+export function orTerm(entry: number | number[]): number {
+  if (typeof entry === 'number') return SINGLE_TERMS[(entry >> 14) & 3]!;
+  // No positions: POSNULL, one position of weight D.
+  if (entry.length <= 1) return SINGLE_TERMS[((entry[0] ?? 0) >> 14) & 3]!;
+  let resj = f(0);
+  let wjm = f(-1);
+  let jm = 0;
+  for (let j = 0; j < entry.length; j++) {
+    const w = weightOf(entry[j]!);
+    resj = f(resj + f(w / ((j + 1) * (j + 1))));
+    if (w > wjm) {
+      wjm = w;
+      jm = j;
+    }
+  }
+  // limit (sum(1/i^2), i=1..inf) = pi^2/6, in double (stored back to float by the caller's sum).
+  return f(f(wjm + resj) - f(wjm / ((jm + 1) * (jm + 1)))) / 1.64493406685;
+}
+
+/** The "or" rank of a row from the sum of its terms ({@link orTerm}, in the query's order) over the query's `count` lexemes. */
+export function orRank(sum: number, count: number): number {
+  return f(sum / count);
 }
 
 function wordDistance(distance: number): number {
