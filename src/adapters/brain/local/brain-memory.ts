@@ -5,7 +5,7 @@ import type { Clock } from '../../../ports/clock.js';
 import type { LearnedState } from '../../../ports/learning.js';
 import { SomaError } from '../../../shared/errors.js';
 import { tables, type Database } from '../../store/index.js';
-import type { RecallWindows, ChangedRow, ScopeWindow, WindowRow } from './recall-window.js';
+import { queryVector, type RecallWindows, type ChangedRow, type ScopeWindow, type WindowRow } from './recall-window.js';
 import { matches as textMatches, orRank, orTerm, parseFlatQuery, tsRank } from './text-rank.js';
 
 /**
@@ -413,10 +413,10 @@ async function recallFromWindow(database: Database, windows: RecallWindows, { sc
     // `every` is the same words joined by `&`: the same lexemes (else each row is tested against it).
     const sameLexemes = every.lexemes.length === any.lexemes.length && every.lexemes.every((lexeme, i) => lexeme === any.lexemes[i]);
     for (const row of hit) {
-      const all = sameLexemes ? row.held === every.lexemes.length : textMatches(row.lexemes, every);
+      const all = sameLexemes ? row.held === every.lexemes.length : textMatches(queryVector(window, row, every.lexemes), every);
       if (all) everyWord++;
       // Ranked against every word when it holds them all ("and": by their distances), else against any ("or").
-      row.rank = all && !(sameLexemes && every.op === 'or') ? tsRank(row.lexemes, every) : orRank(row.orSum, any.lexemes.length);
+      row.rank = all && !(sameLexemes && every.op === 'or') ? tsRank(queryVector(window, row, every.lexemes), every) : orRank(row.orSum, any.lexemes.length);
     }
     hit.sort((a, b) => b.rank - a.rank || b.createdAt - a.createdAt);
     for (let i = 0; i < Math.min(RECALL_MATCHES, hit.length); i++) matches.push(candidate(hit[i]!, hit[i]!.rank));

@@ -10,7 +10,8 @@ export interface WindowRow {
   createdAt: number;
   /** `last_recalled_at` in milliseconds, or null; kept up to date by this process's stamps. */
   recalledAt: number | null;
-  lexemes: Lexemes;
+  /** Its lexemes (their positions are in the window's postings). */
+  terms: string[];
   /**
    * Scratch of one recall's ranking (synchronous, so no two recalls share it): the recall that last
    * looked, how many of its lexemes the row holds, the sum of their "or" terms, the rank.
@@ -49,14 +50,15 @@ export interface ChangedRow {
  * The recall windows of the scopes this process recalls from (the scope's `size` newest memories each),
  * so a recall reads only what changed since the version it holds (SPEC §13.6; memory_scopes in
  * schema.ts) instead of walking the window's rows in PostgreSQL on every turn. Bounded: at most
- * `maxRows` memories over all scopes, the least recently recalled scope dropped first.
+ * `maxRows` memories over all scopes, the least recently recalled scope dropped first (≈ 22 MB of
+ * heap at 4,000 memories of 60 lexemes and 400 characters each).
  */
 export class RecallWindows {
   private readonly scopes = new Map<string, ScopeWindow>();
   private rows = 0;
   constructor(
     readonly size: number,
-    private readonly maxRows = 10_000,
+    private readonly maxRows = 4_000,
   ) {}
 
   /** The scope's window, if this process holds one (marked as recently used). */
@@ -78,7 +80,8 @@ export class RecallWindows {
     const held = fresh ? undefined : this.scopes.get(key);
     if (!fresh && (!held || held.epoch !== epoch)) return undefined;
     if (!fresh && changed.length > this.size) return undefined;
-    const incoming = changed.map(rowOf).sort(newestFirst);
+    const parsed = new Map<WindowRow, Lexemes>();
+    const incoming = changed.map((changedRow) => rowOf(changedRow, parsed)).sort(newestFirst);
     const window: ScopeWindow = held ?? { version, epoch, rows: [], byId: new Map(), postings: new Map() };
     const before = window.rows.length;
     let replaced = false;
@@ -89,7 +92,7 @@ export class RecallWindows {
         replaced = true;
       }
       window.byId.set(row.id, row);
-      for (const [lexeme, positions] of row.lexemes) {
+      for (const [lexeme, positions] of parsed.get(row)!) {
         let rows = window.postings.get(lexeme);
         if (!rows) window.postings.set(lexeme, (rows = new Map()));
         rows.set(row, positions);
@@ -141,7 +144,7 @@ export class RecallWindows {
 /** A row out of the window's index (replaced by a newer version of it, or pushed out of the window). */
 function unindex(window: ScopeWindow, row: WindowRow): void {
   if (window.byId.get(row.id) === row) window.byId.delete(row.id);
-  for (const lexeme of row.lexemes.keys()) {
+  for (const lexeme of row.terms) {
     const rows = window.postings.get(lexeme);
     if (!rows) continue;
     rows.delete(row);
@@ -153,18 +156,32 @@ function newestFirst(a: WindowRow, b: WindowRow): number {
   return b.createdAt - a.createdAt;
 }
 
-function rowOf(row: ChangedRow): WindowRow {
-  return {
+/** The row as the window keeps it, its lexemes (with their positions) put in `parsed`. */
+function rowOf(row: ChangedRow, parsed: Map<WindowRow, Lexemes>): WindowRow {
+  const lexemes: Lexemes = row.search ? parseTsvector(row.search) : new Map();
+  const kept: WindowRow = {
     id: row.id,
     key: row.key,
     content: row.content,
     importance: Number(row.importance),
     createdAt: Number(row.created_ms),
     recalledAt: row.recalled_ms === null ? null : Number(row.recalled_ms),
-    lexemes: row.search ? parseTsvector(row.search) : new Map(),
+    terms: [...lexemes.keys()],
     seenBy: 0,
     held: 0,
     orSum: 0,
     rank: 0,
   };
+  parsed.set(kept, lexemes);
+  return kept;
+}
+
+/** A row's positions of the query's lexemes it holds (what `@@` and `ts_rank` look at), from the window's postings. */
+export function queryVector(window: ScopeWindow, row: WindowRow, lexemes: readonly string[]): Lexemes {
+  const vector: Lexemes = new Map();
+  for (const lexeme of lexemes) {
+    const positions = window.postings.get(lexeme)?.get(row);
+    if (positions !== undefined) vector.set(lexeme, positions);
+  }
+  return vector;
 }
