@@ -203,24 +203,30 @@ function sendAtOnce(pool: pg.Pool): void {
 }
 
 async function openPostgres(url: string, max: number, preparedStatements: boolean): Promise<Database> {
-  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5_000 });
+  // Each distinct statement text is parsed and planned once per connection, not on every call.
+  const prepared = preparedStatements ? new PreparedNames() : undefined;
+  const pool = new pg.Pool({
+    connectionString: url,
+    max,
+    connectionTimeoutMillis: 5_000,
+    // Awaited before the pool hands the new connection out (pg-pool's hook), so no query waits in the
+    // client's own queue behind it (which pg 8 warns of and pg 9 refuses).
+    onConnect: async (client) => {
+      // A checked-out client whose connection is cut between two queries (inside a transaction) emits
+      // 'error' with no query to fail; unhandled, that would crash the process. Its next query fails.
+      client.on('error', () => undefined);
+      if (!prepared) return;
+      prepared.attach(client as pg.PoolClient);
+      // Prepared statements take their generic plan at once, instead of five custom plans per connection
+      // and text first: the hot statements are written for it (no parameter whose value would change the
+      // plan). A SET before the client's first query, rather than a startup option a pooler in session
+      // mode might refuse; where it fails PostgreSQL's default stays.
+      await client.query('SET plan_cache_mode = force_generic_plan').catch(() => undefined);
+    },
+  });
   sendAtOnce(pool);
   pool.on('error', () => {
     /* idle client errors surface on the next query */
-  });
-  // A checked-out client whose connection is cut between two queries (inside a transaction) emits
-  // 'error' with no query to fail; unhandled, that would crash the process. Its next query fails.
-  // Each distinct statement text is parsed and planned once per connection, not on every call.
-  const prepared = preparedStatements ? new PreparedNames() : undefined;
-  pool.on('connect', (client) => {
-    client.on('error', () => undefined);
-    if (!prepared) return;
-    prepared.attach(client);
-    // Prepared statements take their generic plan at once, instead of five custom plans per connection
-    // and text first: the hot statements are written for it (no parameter whose value would change the
-    // plan). A SET, queued before the client's first query, rather than a startup option a pooler in
-    // session mode might refuse; where it fails PostgreSQL's default stays.
-    client.query('SET plan_cache_mode = force_generic_plan').catch(() => undefined);
   });
   try {
     const client = await pool.connect();
