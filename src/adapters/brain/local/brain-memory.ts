@@ -3,6 +3,7 @@ import { explorationWeights, scoreMemories, type LearningConfig } from '../../..
 import type { BrainScope, MemoryRecord, RecalledMemory, RecallQuery } from '../../../ports/brain.js';
 import type { Clock } from '../../../ports/clock.js';
 import type { LearnedState } from '../../../ports/learning.js';
+import { memoized } from '../../../shared/bounded-memo.js';
 import { SomaError } from '../../../shared/errors.js';
 import { tables, type Database } from '../../store/index.js';
 import { queryVector, type RecallWindows, type ChangedRow, type ScopeWindow, type WindowRow } from './recall-window.js';
@@ -47,9 +48,7 @@ export const BUMP_SCOPE = bumpScope(['$1', '$2', '$3']);
 const rememberWrites = new Map<string, string>();
 /** {@link rememberWrite} stamped with the version of the statement's clause `clause` (one text per name). */
 export function rememberWriteAfter(clause: string): string {
-  let text = rememberWrites.get(clause);
-  if (text === undefined) rememberWrites.set(clause, (text = rememberWrite(`(select version from ${clause})`)));
-  return text;
+  return memoized(rememberWrites, clause, 64, (name) => rememberWrite(`(select version from ${name})`));
 }
 
 /**

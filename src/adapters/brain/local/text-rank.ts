@@ -24,43 +24,43 @@ const WEIGHTS = [f(0.1), f(0.2), f(0.4), f(1.0)] as const;
 const MAX_ENTRY_POS = 1 << 14;
 
 /**
- * A tsvector's text (`'draft':1 'answer':5,9B`) as its lexemes; `intern` shares equal lexeme strings
- * between rows (a window's rows repeat their words). A lexeme without positions gets none (`[]`).
+ * The lexeme quoted at `start` of a tsvector's or tsquery's text (`'it''s'`: a quote doubled, a
+ * backslash escaping the next character, as PostgreSQL writes them) and the index after its closing
+ * quote; undefined when no quoted lexeme starts there or it is not closed.
  */
-export function parseTsvector(text: string, intern?: Map<string, string>): Lexemes {
+function quoted(text: string, start: number): [lexeme: string, next: number] | undefined {
+  if (text[start] !== "'") return undefined;
+  let lexeme = '';
+  let from = start + 1;
+  for (let i = from; i < text.length; ) {
+    const c = text[i];
+    if (c === "'" && text[i + 1] === "'") {
+      lexeme += text.slice(from, i + 1);
+      i += 2;
+      from = i;
+    } else if (c === "'") {
+      return [lexeme + text.slice(from, i), i + 1];
+    } else if (c === '\\') {
+      lexeme += text.slice(from, i) + (text[i + 1] ?? '');
+      i += 2;
+      from = i;
+    } else i++;
+  }
+  return undefined;
+}
+
+/** A tsvector's text (`'draft':1 'answer':5,9B`) as its lexemes; a lexeme without positions gets none (`[]`). */
+export function parseTsvector(text: string): Lexemes {
   const out: Lexemes = new Map();
   let i = 0;
   const n = text.length;
   while (i < n) {
     while (i < n && text.charCodeAt(i) === 32) i++;
     if (i >= n) break;
-    if (text[i] !== "'") throw new Error('unexpected tsvector text');
-    i++;
-    let lexeme = '';
-    let start = i;
-    for (;;) {
-      const c = text[i];
-      if (c === undefined) throw new Error('unterminated tsvector lexeme');
-      if (c === "'") {
-        if (text[i + 1] === "'") {
-          lexeme += text.slice(start, i + 1);
-          i += 2;
-          start = i;
-          continue;
-        }
-        lexeme += text.slice(start, i);
-        i++;
-        break;
-      }
-      if (c === '\\') {
-        lexeme += text.slice(start, i) + (text[i + 1] ?? '');
-        i += 2;
-        start = i;
-        continue;
-      }
-      i++;
-    }
-    const key = intern ? (intern.get(lexeme) ?? (intern.set(lexeme, lexeme), lexeme)) : lexeme;
+    const read = quoted(text, i);
+    if (!read) throw new Error('unexpected tsvector text');
+    const [key, next] = read;
+    i = next;
     if (text[i] !== ':') {
       out.set(key, []);
       continue;
@@ -107,29 +107,10 @@ export function parseFlatQuery(text: string): FlatQuery | undefined {
   if (i >= n) return { lexemes: [], op: 'or' };
   for (;;) {
     skip();
-    if (text[i] !== "'") return undefined;
-    i++;
-    let lexeme = '';
-    for (;;) {
-      const c = text[i];
-      if (c === undefined) return undefined;
-      if (c === "'") {
-        if (text[i + 1] === "'") {
-          lexeme += "'";
-          i += 2;
-          continue;
-        }
-        i++;
-        break;
-      }
-      if (c === '\\') {
-        lexeme += text[i + 1] ?? '';
-        i += 2;
-        continue;
-      }
-      lexeme += c;
-      i++;
-    }
+    const read = quoted(text, i);
+    if (!read) return undefined;
+    const [lexeme, after] = read;
+    i = after;
     operands.push(lexeme);
     skip();
     if (i >= n) break;
@@ -175,7 +156,7 @@ function rankOr(vector: Lexemes, lexemes: string[]): number {
     const entry = vector.get(lexeme);
     if (entry !== undefined) res = f(res + orTerm(entry));
   }
-  return f(res / lexemes.length);
+  return orRank(res, lexemes.length);
 }
 
 /** One position of each weight (D … A): its lexeme's term of the "or" rank (the sum below with one position). */
