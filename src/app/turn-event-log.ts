@@ -53,6 +53,12 @@ export class TurnEventLog {
 
   /** Numbers events that belong to the write about to happen; they reach streams on {@link release}. */
   stage(events: [string, unknown][]): void {
+    // The write tried again while later events are held behind it: the same ids, the new contents.
+    if (this.held && this.held.length > 0 && this.staged.length > 0) {
+      if (events.length !== this.staged.length) throw new Error('a write retried while events are held behind it must stage as many events');
+      this.staged = this.staged.map((e, i) => ({ id: e.id, event: events[i]![0], data: events[i]![1] }));
+      return;
+    }
     this.unstage();
     for (const [event, data] of events) this.staged.push({ id: this.nextId++, event, data });
   }
@@ -97,6 +103,12 @@ export class TurnEventLog {
     this.held ??= [];
   }
 
+  /** The write the held events waited for failed: they are dropped (their ids given again), as if never emitted. */
+  dropHeld(): void {
+    if (this.held) this.nextId -= this.held.length;
+    this.held = undefined;
+  }
+
   /** The write holding the pending batch committed: its staged events reach the streams (then those held meanwhile). */
   release(): void {
     const staged = this.staged;
@@ -134,9 +146,12 @@ export class TurnEventLog {
     return this.endedAs;
   }
 
-  /** Resolves at the next event or at the end of the run (or when `signal` aborts). */
-  changed(signal?: AbortSignal): Promise<void> {
-    if (this.endedAs || signal?.aborted) return Promise.resolve();
+  /**
+   * Resolves at the next event or at the end of the run (or when `signal` aborts) — at once when an
+   * event above `after` is already there (one emitted while the caller was busy with the last ones).
+   */
+  changed(signal?: AbortSignal, after?: number): Promise<void> {
+    if (this.endedAs || signal?.aborted || (after !== undefined && this.lastId > after)) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
         signal?.removeEventListener('abort', done);

@@ -53,7 +53,8 @@ export async function* followTurnEvents(ctx: Pick<AppContext, 'store' | 'live' |
           last = event.id;
         }
         if (live.log.ended || signal.aborted) break;
-        await live.log.changed(signal);
+        // An event emitted while the last ones were being written is not missed: `changed` sees it is there.
+        await live.log.changed(signal, last);
       }
       if (untilRunEnds) return;
       await live.done;
