@@ -75,4 +75,47 @@ describe('TurnEventLog', () => {
     expect(log.ended).toBe('paused');
     await log.changed(); // resolves at once once ended
   });
+
+  it('holds the next iteration behind a write in flight: streamed after that write, stored with the next, a retried write keeping its ids', () => {
+    const seen: string[] = [];
+    const log = new TurnEventLog(1, (e) => seen.push(`${e.id} ${e.event}`));
+    log.emit('iteration.started', { iteration: 0 });
+    log.stage([['iteration.completed', { iteration: 0, try: 1 }]]);
+    expect(log.pendingBatch()).toMatchObject({ first: 1, last: 2 });
+    log.hold();
+    log.emit('iteration.started', { iteration: 1 });
+    log.emit('iteration.delta', { text: 'b' });
+    // The write is tried again (its statement fell back): the same id, what the retry stages.
+    log.stage([['iteration.completed', { iteration: 0, try: 2 }]]);
+    expect(log.pendingBatch()).toEqual({ first: 1, last: 2, events: [['iteration.started', { iteration: 0 }], ['iteration.completed', { iteration: 0, try: 2 }]] });
+    expect(seen).toEqual(['1 iteration.started']);
+    log.release();
+    expect(seen).toEqual(['1 iteration.started', '2 iteration.completed', '3 iteration.started', '4 iteration.delta']);
+    log.stage([['iteration.completed', { iteration: 1 }]]);
+    expect(log.pendingBatch()).toMatchObject({ first: 3, last: 5 });
+  });
+
+  it('drops what was held behind a write that failed: the ids are given again, nothing of it streamed', () => {
+    const seen: number[] = [];
+    const log = new TurnEventLog(1, (e) => seen.push(e.id));
+    log.stage([['iteration.completed', { iteration: 0 }]]);
+    log.hold();
+    log.emit('iteration.started', { iteration: 1 });
+    log.dropHeld();
+    log.emit('error', { code: 'DATABASE_UNAVAILABLE' });
+    expect(seen).toEqual([1]);
+    expect(log.since(0).map((e) => e.event)).toEqual(['error']);
+  });
+
+  it('a follower busy with the last events does not miss one emitted meanwhile: changed() resolves at once', async () => {
+    const log = new TurnEventLog(1);
+    log.emit('iteration.started', { iteration: 0 });
+    const seenThrough = log.lastId;
+    log.emit('tool.call', {});
+    let resolved = false;
+    await Promise.race([log.changed(undefined, seenThrough).then(() => (resolved = true)), new Promise((r) => setTimeout(r, 50))]);
+    expect(resolved).toBe(true);
+    expect(log.since(seenThrough).map((e) => e.event)).toEqual(['tool.call']);
+  });
 });
+

@@ -101,6 +101,8 @@ export function createTurnSink(
       if (prepared && !closedNow && closeEvents) log.unstageBatch(closeEvents);
       if (prepared && closedNow) pendingClose = { record, prepared, remembered: rememberedNow };
     },
+    holdUntilCommitted: () => log.hold(),
+    dropHeld: () => log.dropHeld(),
     appendsOnly: (exitReason, toolResults) => !(exitReason === 'continue' && toolResults.some(isAwaitingApproval)),
     iterationCompleted: (record) => {
       log.release();

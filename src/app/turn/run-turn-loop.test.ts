@@ -5,7 +5,7 @@ import { systemClock } from '../../ports/clock.js';
 import { createReplayLearner } from '../replay/index.js';
 import type { ChatModel, ModelCallOptions } from '../../ports/chat-model.js';
 import type { ToolSet } from '../../ports/tools.js';
-import { runTurnLoop, type IterationRecord, type TurnSettings } from './index.js';
+import { runTurnLoop, type IterationRecord, type Learner, type TurnSettings } from './index.js';
 
 const settings: TurnSettings = { minIterations: 1, maxIterations: 10, threshold: 0.9, tokenBudget: 1_000_000, deadlineMs: 60_000, contextTokens: 8192, degraded: false, memoryOff: false };
 const high = [-0.01, -0.02, -0.01];
@@ -238,4 +238,98 @@ describe('runTurnLoop', () => {
     expect(prompts[2]!.tools).toHaveLength(1);
     expect(result.best?.content).toBe('The answer is 56088.');
   });
+
+  describe('with a sink that holds the next iteration behind a write in flight', () => {
+    /** A loop whose writes commit only when the test says so, logging what happens in order. */
+    function overlapped(script: Script, tools: Pick<ToolSet, 'definitions' | 'run'> = { definitions: [], run: async () => [] }, failWrite?: number) {
+      const log: string[] = [];
+      const scripted = createScriptedModel({ script });
+      let call = 0;
+      const model: ChatModel = { ...scripted, stream: (options) => (log.push(`draft ${call++}`), scripted.stream(options)) };
+      const running = runTurnLoop(
+        {
+          model,
+          tools: { ...tools, run: async (calls, context) => (log.push(`tools ${context.iteration}`), tools.run(calls, context)) },
+          learner: slowCommits(createReplayLearner({ config: learningConstants, seed: 7, startState: defaultLearnedState() }), log, failWrite),
+          clock: systemClock,
+          sink: {
+            iterationStarted: (k) => void log.push(`started ${k}`),
+            delta: () => undefined,
+            toolCall: () => undefined,
+            toolResult: () => undefined,
+            saveIteration: async (r) => void log.push(`write ${r.iteration}`),
+            iterationCompleted: (r) => void log.push(`completed ${r.iteration}`),
+            holdUntilCommitted: () => void log.push('hold'),
+            dropHeld: () => void log.push('drop'),
+          },
+        },
+        { turnId: 't', tenantId: 'x', capsuleId: 'c', userId: 'u', seed: 7, systemPrompt: 'sys', history: [], userMessage: 'hello there', memories: [], lane: { weights: defaultLearnedState().weights, flipped: {} }, settings: { ...settings, maxIterations: 3 }, startState: defaultLearnedState() },
+      );
+      return { running, log };
+    }
+    /** A learner whose writes commit a few milliseconds after they were handed over (and `failWrite`'s fails then). */
+    function slowCommits(inner: Learner, log: string[], failWrite?: number): Learner {
+      return {
+        learn: async (input) => {
+          const result = await inner.learn(input);
+          await new Promise((r) => setTimeout(r, 5));
+          if (input.iteration === failWrite) {
+            log.push(`failed ${input.iteration}`);
+            throw new Error('the database went away');
+          }
+          return result;
+        },
+      };
+    }
+    const three = { turns: [{ iterations: [{ text: 'Paris is maybe the capital.', logprobs: low }, { text: 'The capital of France is Paris.', logprobs: low }, { text: 'The capital of France is Paris!', logprobs: high }] }] } as never;
+
+    it('drafts the next iteration once the write is handed over, and completes the iterations in order, each before the next is written', async () => {
+      const { running, log } = overlapped(three);
+      const result = await running;
+      expect(result.iterations.map((r) => r.iteration)).toEqual([0, 1, 2]);
+      expect(log.filter((e) => e.startsWith('completed'))).toEqual(['completed 0', 'completed 1', 'completed 2']);
+      for (const k of [0, 1]) {
+        // Held after its write was handed over, the next draft made before it committed, the next write after.
+        const hold = log.indexOf('hold', log.indexOf(`write ${k}`));
+        expect(hold).toBeGreaterThan(log.indexOf(`write ${k}`));
+        expect(log.indexOf(`draft ${k + 1}`)).toBeGreaterThan(hold);
+        expect(log.indexOf(`draft ${k + 1}`)).toBeLessThan(log.indexOf(`completed ${k}`));
+        expect(log.indexOf(`completed ${k}`)).toBeLessThan(log.indexOf(`write ${k + 1}`));
+      }
+      // The last iteration (it ends the turn) is not held: the loop waits for its commit.
+      expect(log.filter((e) => e === 'hold')).toHaveLength(2);
+      expect(log.at(-1)).toBe('completed 2');
+    });
+
+    it('gives the same iterations as a loop that waits for every commit (replay stays exact)', async () => {
+      const { running } = overlapped(three);
+      const overlappedResult = await running;
+      const { result } = await run(three, { maxIterations: 3 });
+      const strip = (r: IterationRecord) => ({ ...r, latencyMs: 0, startedAt: 0, completedAt: 0, metadata: { ...r.metadata, metrics: { ...r.metadata.metrics, latency_ms: 0 } } });
+      expect(overlappedResult.iterations.map(strip)).toEqual(result.iterations.map(strip));
+      expect(overlappedResult.exitReason).toBe(result.exitReason);
+    });
+
+    it('runs no tool of the next iteration before the write in flight committed', async () => {
+      const tools: Pick<ToolSet, 'definitions' | 'run'> = {
+        definitions: [{ name: 'echo', description: 'echo', parameters: { type: 'object', properties: {} } }] as never,
+        run: async (requested) => requested.map((c) => ({ callId: c.callId, name: c.name, ok: true, result: 'ok', latency_ms: 0, outcome: 'ok' }) as never),
+      };
+      const script = { turns: [{ iterations: [{ text: 'Paris is maybe the capital.', logprobs: low }, { text: 'let me check', logprobs: low, tool_calls: [{ name: 'echo', args: {} }] }, { text: 'The capital of France is Paris!', logprobs: high, final: true }] }] } as never;
+      const { running, log } = overlapped(script, tools);
+      await running;
+      expect(log.indexOf('tools 1')).toBeGreaterThan(log.indexOf('completed 0'));
+    });
+
+    it('a write that fails while the next iteration runs ends the turn at that iteration, its held events dropped and nothing after it written', async () => {
+      const { running, log } = overlapped(three, undefined, 1);
+      const result = await running;
+      expect(result.exitReason).toBe('error');
+      expect(result.error).toMatchObject({ iteration: 1, message: expect.stringContaining('the database went away') });
+      expect(result.iterations.map((r) => r.iteration)).toEqual([0]);
+      expect(log).toContain('drop');
+      expect(log).not.toContain('write 2');
+    });
+  });
 });
+

@@ -53,6 +53,21 @@ export async function runTurnLoop(deps: TurnLoopDeps & { recorded?: RecordedMeas
   let paused: PausedAt | undefined;
   let error: TurnLoopResult['error'];
   let iteration = progress.records.length;
+  /** The previous iteration's output (the refine step's self-assessment reads its logprobs). */
+  let previousOutput = progress.records.at(-1)?.llmOutput;
+  /**
+   * The previous iteration's write when the loop went on before it committed (a sink that holds the
+   * next iteration's events): its commit is waited for before this iteration calls a tool or writes,
+   * and before the loop ends — so iterations still commit one after the other, each before its
+   * `iteration.completed`, while the next model call overlaps the previous commit.
+   */
+  let inFlight: { iteration: number; committed: Promise<void> } | undefined;
+  const committedBefore = async () => {
+    if (!inFlight) return;
+    const { committed } = inFlight;
+    await committed;
+    inFlight = undefined;
+  };
 
   try {
     for (; iteration < settings.maxIterations; iteration++) {
@@ -62,7 +77,7 @@ export async function runTurnLoop(deps: TurnLoopDeps & { recorded?: RecordedMeas
 
       // Context: the governor's lanes (system, history, memories, tool results, previous draft).
       const { systemPrompt, history, userMessage, memories } = input;
-      const instruction = iteration === 0 ? undefined : refineInstruction(progress.signals, { selfAssessment: progress.records.at(-1)?.llmOutput.logprobs === null });
+      const instruction = iteration === 0 ? undefined : refineInstruction(progress.signals, { selfAssessment: previousOutput?.logprobs === null });
       const context = buildContext({ systemPrompt, history, userMessage, memories, laneWeights: input.lane.weights, steps: progress.steps, instruction, iteration, budgets, countTokens, lane: laneOf(input.lane.weights) });
       const promptHash = sha256Hex(canonicalJson(context.messages));
       // Draft: one streamed model call (no tools on the last iteration: their results could not be used).
@@ -70,8 +85,11 @@ export async function runTurnLoop(deps: TurnLoopDeps & { recorded?: RecordedMeas
       const { output, replacedCharacters } = await draftStage({ model, messages: context.messages, tools: offered, settings, seed: input.seed, iteration, userMessage: input.userMessage, signal, onDelta: (text) => sink.delta(iteration, text) });
       // Tools: the model's calls, through validation, policy, breaker and timeout.
       const toolContext = { tenantId: input.tenantId, capsuleId: input.capsuleId, userId: input.userId, turnId: input.turnId, ...deps.toolContext, iteration, signal };
-      // No call reaches a tool before the turn is stored as started.
-      if (output.toolCalls.length > 0) await deps.started;
+      // No call reaches a tool before the turn is stored as started, and the iterations before this one.
+      if (output.toolCalls.length > 0) {
+        await deps.started;
+        await committedBefore();
+      }
       const toolResults = await toolStage({ calls: output.toolCalls, tools, context: toolContext, sink, clock, progress });
       // Confidence and convergence.
       const latencyMs = recorded?.latencyMs(iteration) ?? Math.max(0, Math.round(clock.now() - iterationStart));
@@ -86,6 +104,28 @@ export async function runTurnLoop(deps: TurnLoopDeps & { recorded?: RecordedMeas
       const replaced = { model: replacedCharacters, tools: toolResults.replacedCharacters };
       const facts = { iteration, output, modelId: model.id, context, promptHash, tokenCounts: counter.drain(), signal: answer, laneSensitive, tools: toolResults, score, decision, latencyMs, deadlinePassed, tokensUsed: progress.tokensUsed, memories: input.memories, settings, startedAt: iterationStart, replaced };
       await deps.started;
+      await committedBefore();
+      previousOutput = output;
+      // An iteration that goes on, with no call waiting for a person, need not hold the next one back:
+      // the next draft starts once this write is handed over, and its events wait for this commit.
+      const goesOn = decision === 'continue' && sink.holdUntilCommitted !== undefined && iteration + 1 < settings.maxIterations && !toolResults.outcomes.some(isAwaitingApproval);
+      if (goesOn) {
+        let handedOver!: () => void;
+        const collected = new Promise<void>((resolve) => (handedOver = resolve));
+        let landed = false;
+        const committed = learnAndStore({ facts, learner, sink, clock, progress, collected: handedOver }).then((record) => {
+          sink.iterationCompleted(record);
+          landed = true;
+        });
+        committed.catch(() => undefined);
+        // Rejects (the write failed before it was handed over) end the loop here, as a failed write does.
+        await Promise.race([collected, committed]);
+        if (!landed) {
+          sink.holdUntilCommitted!();
+          inFlight = { iteration, committed };
+        }
+        continue;
+      }
       sink.iterationCompleted(await learnAndStore({ facts, learner, sink, clock, progress }));
       if (decision !== 'continue') {
         exitReason = decision;
@@ -95,10 +135,23 @@ export async function runTurnLoop(deps: TurnLoopDeps & { recorded?: RecordedMeas
       paused = await approvalStage({ iteration, outcomes: toolResults.outcomes, gate: deps.approvals, progress });
       if (paused) break;
     }
+    await committedBefore();
     if (!paused) exitReason ??= 'max_iterations';
-  } catch (cause) {
+  } catch (thrown) {
     paused = undefined;
-    ({ exitReason, error } = faultExit(cause, { deadlineReached: deadline.reached(), cancelled: deps.signal?.aborted ?? false, abortReason: deps.signal?.reason, iteration }));
+    let cause = thrown;
+    let at = iteration;
+    // A write still in flight settles first: when it failed, that is the turn's fault (its iteration is not stored).
+    if (inFlight) {
+      const failed = inFlight;
+      inFlight = undefined;
+      await failed.committed.catch((writeError: unknown) => {
+        cause = writeError;
+        at = failed.iteration;
+        sink.dropHeld?.();
+      });
+    }
+    ({ exitReason, error } = faultExit(cause, { deadlineReached: deadline.reached(), cancelled: deps.signal?.aborted ?? false, abortReason: deps.signal?.reason, iteration: at }));
   } finally {
     deadline.stop();
   }

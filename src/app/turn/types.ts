@@ -135,6 +135,14 @@ export interface TurnSink {
   /** Whether saving an iteration that ends with `exitReason` after these tool outcomes only appends rows (no pause, no read). */
   appendsOnly?(exitReason: string, toolResults: readonly ToolOutcome[]): boolean;
   iterationCompleted(record: IterationRecord): void;
+  /**
+   * The loop goes on with the next iteration while this one's write (handed over, not committed yet)
+   * is in flight: what the next iteration emits meanwhile reaches the streams only after this one's
+   * `iteration.completed`. A sink without it makes the loop wait for each commit.
+   */
+  holdUntilCommitted?(): void;
+  /** The write the held events waited for failed: they never reach the streams. */
+  dropHeld?(): void;
 }
 
 export interface TurnSettings {
