@@ -611,6 +611,11 @@ export interface Store extends Repositories {
    * `work` may only write (a read throws); a write that reports whether it matched (`finish`,
    * `setStatus`…) is told it did, and when one in fact matched no row nothing is written and this
    * resolves undefined. Else it resolves what `work` resolved.
+   *
+   * With `group`, calls of the same group made while its previous statement runs are written together
+   * in the next one (a group commit: one round trip and one commit for all); when that statement's
+   * conditional writes do not all match, each call is written in a statement of its own, so every
+   * caller gets its own outcome.
    */
-  oneStatement<T>(work: (tx: Repositories) => Promise<T>): Promise<T | undefined>;
+  oneStatement<T>(work: (tx: Repositories) => Promise<T>, options?: { group?: string }): Promise<T | undefined>;
 }

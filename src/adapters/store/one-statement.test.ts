@@ -166,4 +166,61 @@ describe.each(drivers())('hot statements on %s', (driver) => {
     expect(after!.messageCount).toBe(before!.messageCount + 3);
     expect(await store.usage.used(tenantId, 'tokens', day)).toBe(12);
   });
+
+  it('grouped statements: calls made while one runs share the next statement, each written once with its own value', async () => {
+    let statements = 0;
+    const store = createDrizzleStore({ ...database, run: (statement) => ((statements += 1), database.run(statement)) } as Database);
+    const ids = Array.from({ length: 12 }, () => randomUUID());
+    const values = await Promise.all(
+      ids.map((id, i) => store.oneStatement(async (tx) => (await tx.messages.insert({ id, conversationId, turnId: null, role: 'user', content: `grouped ${i}`, createdAt: new Date() }), i), { group: 'messages' })),
+    );
+    expect(values).toEqual(ids.map((_, i) => i));
+    const written = await database.db.select().from(tables.messages).where(inArray(tables.messages.id, ids));
+    expect(written.map((m) => m.content).sort()).toEqual(ids.map((_, i) => `grouped ${i}`).sort());
+    expect(statements).toBeLessThan(ids.length);
+  });
+
+  it('grouped turn admissions: a group past the limit is written call by call, so exactly the limit is admitted and only those calls write', async () => {
+    const store = createDrizzleStore(database);
+    const window = new Date(Date.UTC(2026, 10, 30, 12, 1));
+    const ids = Array.from({ length: 10 }, () => randomUUID());
+    const values = await Promise.all(
+      ids.map((id, i) =>
+        store.oneStatement(
+          async (tx) => {
+            await tx.usage.admitTurn(tenantId, window, 6);
+            await tx.messages.insert({ id, conversationId, turnId: null, role: 'user', content: `admitted ${i}`, createdAt: new Date() });
+            return i;
+          },
+          { group: 'starts' },
+        ),
+      ),
+    );
+    const admitted = values.filter((v) => v !== undefined);
+    expect(admitted).toHaveLength(6);
+    expect(await store.usage.used(tenantId, 'turns', window)).toBe(6);
+    const written = await database.db.select().from(tables.messages).where(inArray(tables.messages.id, ids));
+    expect(written.map((m) => m.content).sort()).toEqual(admitted.map((i) => `admitted ${i}`).sort());
+  });
+
+  it('a grouped call whose own work fails fails alone; the others are written', async () => {
+    const store = createDrizzleStore(database);
+    const ids = Array.from({ length: 6 }, () => randomUUID());
+    const outcomes = await Promise.allSettled(
+      ids.map((id, i) =>
+        store.oneStatement(
+          async (tx) => {
+            if (i === 2) throw new Error('this call cannot be written');
+            await tx.messages.insert({ id, conversationId, turnId: null, role: 'user', content: `mixed ${i}`, createdAt: new Date() });
+            return i;
+          },
+          { group: 'mixed' },
+        ),
+      ),
+    );
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled']);
+    const written = await database.db.select().from(tables.messages).where(inArray(tables.messages.id, ids));
+    expect(written).toHaveLength(5);
+  });
 });
+

@@ -29,6 +29,11 @@ export class StatementBatch {
   /** Messages added per conversation in this batch (one update per row, for the same reason). */
   readonly messageCounts = new Map<string, number>();
   /**
+   * Turns admitted per tenant, window and limit in this batch (the starts of a group commit): one
+   * conditional upsert of their count, which admits them all only while the window stays within its limit.
+   */
+  readonly admissions = new Map<string, { tenantId: string; windowStart: Date; limit: number; turns: number }>();
+  /**
    * Clauses the batch's writes share, one per key (a memory scope's version, raised once however many
    * of its memories the statement writes), placed before every write so those can refer to them by name.
    */
@@ -47,8 +52,12 @@ export class StatementBatch {
           if (entry) entry.amount += tokens;
           else this.tokens.set(key, { tenantId, windowStart, amount: tokens });
         },
+        // Conditional (past the limit the statement aborts), so its count is not known here.
         admitTurn: async (tenantId, windowStart, limit) => {
-          this.writes.push({ text: ADMIT_TURN, values: [tenantId, windowStart.toISOString(), limit], conditional: true });
+          const key = `${tenantId}|${windowStart.getTime()}|${limit}`;
+          const entry = this.admissions.get(key);
+          if (entry) entry.turns += 1;
+          else this.admissions.set(key, { tenantId, windowStart, limit, turns: 1 });
           return undefined;
         },
       },
@@ -88,9 +97,12 @@ const FINISH = `update turns set status = $2, exit_reason = $3, iterations = $4,
   where id = $1 and status = 'running' returning id`;
 const FINISH_WITH_EVENTS = FINISH.replace(' where id = $1', ', stream_events = stream_events || $8::jsonb where id = $1');
 
-/** The tenant's turn of this minute, only while the minute is below its limit (the usage repository's `admitTurn`). */
-const ADMIT_TURN = `insert into tenant_usage (tenant_id, kind, window_start, amount) values ($1, 'turns', $2::timestamptz, 1)
-  on conflict (tenant_id, kind, window_start) do update set amount = tenant_usage.amount + 1 where tenant_usage.amount < $3
+/**
+ * The tenant's `$4` turns of this minute, only while the minute stays within its limit `$3` (the usage
+ * repository's `admitTurn`, summed over the batch's starts): no row when they do not all fit.
+ */
+const ADMIT_TURNS = `insert into tenant_usage (tenant_id, kind, window_start, amount) select $1::uuid, 'turns', $2::timestamptz, $4::bigint where $4::bigint <= $3::bigint
+  on conflict (tenant_id, kind, window_start) do update set amount = tenant_usage.amount + excluded.amount where tenant_usage.amount + excluded.amount <= $3::bigint
   returning amount`;
 
 type Builder = { getSQL(): SQL } & Record<string | symbol, unknown>;
@@ -301,7 +313,7 @@ function fixedTextId(text: string): number | undefined {
  * write is Drizzle-built SQL (its text is only known compiled) or there are too many distinct texts.
  */
 function shapeKey(batch: StatementBatch, head: FixedClause[], headConditional: string[]): string | undefined {
-  let key = `${headConditional.join(',')}|${batch.messageCounts.size}|${batch.tokens.size}`;
+  let key = `${headConditional.join(',')}|${batch.messageCounts.size}|${batch.tokens.size}|${batch.admissions.size}`;
   for (const clause of head) {
     const id = fixedTextId(clause.text);
     if (id === undefined) return undefined;
@@ -359,8 +371,9 @@ function assemble(batch: StatementBatch, head: FixedClause[], headConditional: s
   });
   [...batch.messageCounts].forEach(([id, count], i) => fixed({ name: `c${i}`, text: COUNT_MESSAGES, values: [id, count] }));
   [...batch.tokens.values()].forEach(({ tenantId, windowStart, amount }, i) => fixed({ name: `u${i}`, text: ADD_TOKENS, values: [tenantId, windowStart.toISOString(), amount] }));
+  [...batch.admissions.values()].forEach(({ tenantId, windowStart, limit, turns }, i) => fixed({ name: `a${i}`, text: ADMIT_TURNS, values: [tenantId, windowStart.toISOString(), limit, turns] }));
   if (!withText) return '';
-  const conditional = [...headConditional, ...batch.writes.flatMap((w, i) => (w.conditional ? [`w${i}`] : []))];
+  const conditional = [...headConditional, ...[...batch.admissions.keys()].map((_, i) => `a${i}`), ...batch.writes.flatMap((w, i) => (w.conditional ? [`w${i}`] : []))];
   const check = conditional.length === 0 ? '1' : `1 / (${conditional.map((name) => `(select count(*) from ${name})::int`).join(' * ')})`;
   if (clauses.length === 0) return 'select 1';
   return `with ${clauses.join(', ')} select ${check} as applied`;

@@ -120,7 +120,8 @@ export async function startTurn(ctx: AppContext, prepared: PreparedTurn, caller:
       payload: { conversation_id: conversationId, message_id: userMessageId, user_id: caller.userId, input_hash: inputHash, seed, model: model.id },
     });
     return true;
-  });
+    // Starts made while another start's statement runs share the next one (a group commit).
+  }, { group: 'turn-start' });
   // What the run emits before the write committed waits behind `turn.started`.
   log.hold();
   const committed = written.then((applied): Result<void, Failure> => {
