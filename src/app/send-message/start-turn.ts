@@ -72,11 +72,6 @@ export async function startTurn(ctx: AppContext, prepared: PreparedTurn, caller:
     flipped: flippedExplorationWeights({ weights: startState.weights, seed, config: split.learning }),
   };
 
-  // Recall needs nothing the write below stores: it runs meanwhile (never rejects; a failed recall is an empty lane).
-  const recalled = settings.memoryOff
-    ? undefined
-    : recallForTurn(ctx, { tenantId: caller.tenantId, capsuleId: capsule.id, userId: caller.userId }, { query: text, weights: lane.weights, known: { learningConfig: capsule.learningConfig } });
-
   const userMessageId = ctx.ids.uuid();
   const inputHash = sha256Hex(text);
   const log = new TurnEventLog(1, onEvent && ((e) => onEvent({ id: e.id, event: e.event, data: e.data } as TurnEvent & { id: number })));
@@ -122,6 +117,13 @@ export async function startTurn(ctx: AppContext, prepared: PreparedTurn, caller:
     return true;
     // Starts made while another start's statement runs share the next one (a group commit).
   }, { group: 'turn-start' });
+  // Recall needs nothing the write above stores: it runs meanwhile (never rejects; a failed recall is an
+  // empty lane) — sent once the write is (the write's round trip is the longer one: it goes first).
+  const recalled = settings.memoryOff
+    ? undefined
+    : new Promise<RecalledForTurn[]>((resolve) =>
+        setImmediate(() => resolve(recallForTurn(ctx, { tenantId: caller.tenantId, capsuleId: capsule.id, userId: caller.userId }, { query: text, weights: lane.weights, known: { learningConfig: capsule.learningConfig } }))),
+      );
   // What the run emits before the write committed waits behind `turn.started`.
   log.hold();
   const committed = written.then((applied): Result<void, Failure> => {
