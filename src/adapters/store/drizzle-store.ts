@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Repositories, Store } from '../../ports/store.js';
 import type { Database, Tx } from './database.js';
-import { mapDatabaseFaults, withDatabaseFaults } from './database-faults.js';
+import { mapDatabaseFaults, sqlStateOf, withDatabaseFaults } from './database-faults.js';
 import { repositoriesOf } from './repositories/index.js';
 import { nothingMatched, statementOf, StatementBatch } from './statement-batch.js';
 
@@ -37,6 +37,12 @@ async function alone<T>(database: Database, work: (tx: Repositories) => Promise<
     throw error;
   }
   return value;
+}
+
+/** A statement error after which nothing of it is written: a deadlock, a serialization failure, a constraint (SQLSTATE class 23). */
+function rolledBack(error: unknown): boolean {
+  const state = sqlStateOf(error);
+  return state === '40P01' || state === '40001' || (state?.startsWith('23') ?? false);
 }
 
 /** The most calls one grouped statement carries. */
@@ -84,7 +90,9 @@ function statementGroups(database: Database) {
     try {
       await mapDatabaseFaults(() => database.run(statementOf(batch)));
     } catch (error) {
-      if (!nothingMatched(error)) return collected.forEach((call) => call.reject(error));
+      // Certainly rolled back (a conditional write, a deadlock or serialization failure, a constraint of
+      // one call): each call alone. A fault whose outcome is unknown fails them all (no call twice).
+      if (!(nothingMatched(error) || rolledBack(error))) return collected.forEach((call) => call.reject(error));
       for (const call of collected) await alone(database, call.work).then(call.resolve, call.reject);
       return;
     }

@@ -222,5 +222,18 @@ describe.each(drivers())('hot statements on %s', (driver) => {
     const written = await database.db.select().from(tables.messages).where(inArray(tables.messages.id, ids));
     expect(written).toHaveLength(5);
   });
+
+  it("a grouped statement one call's constraint breaks is rolled back and written call by call: only that call fails", async () => {
+    const store = createDrizzleStore(database);
+    const taken = randomUUID();
+    await store.messages.insert({ id: taken, conversationId, turnId: null, role: 'user', content: 'already there', createdAt: new Date() });
+    const ids = [randomUUID(), randomUUID(), taken, randomUUID()];
+    const outcomes = await Promise.allSettled(
+      ids.map((id, i) => store.oneStatement(async (tx) => (await tx.messages.insert({ id, conversationId, turnId: null, role: 'user', content: `constraint ${i}`, createdAt: new Date() }), i), { group: 'constraint' })),
+    );
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    const written = await database.db.select().from(tables.messages).where(inArray(tables.messages.id, ids));
+    expect(written.map((m) => m.content).sort()).toEqual(['already there', 'constraint 0', 'constraint 1', 'constraint 3']);
+  });
 });
 

@@ -29,8 +29,8 @@ export class StatementBatch {
   /** Messages added per conversation in this batch (one update per row, for the same reason). */
   readonly messageCounts = new Map<string, number>();
   /**
-   * Turns admitted per tenant, window and limit in this batch (the starts of a group commit): one
-   * conditional upsert of their count, which admits them all only while the window stays within its limit.
+   * Turns admitted per tenant and window in this batch (the starts of a group commit): one conditional
+   * upsert of their count, which admits them all only while the window stays within its (smallest) limit.
    */
   readonly admissions = new Map<string, { tenantId: string; windowStart: Date; limit: number; turns: number }>();
   /**
@@ -54,10 +54,12 @@ export class StatementBatch {
         },
         // Conditional (past the limit the statement aborts), so its count is not known here.
         admitTurn: async (tenantId, windowStart, limit) => {
-          const key = `${tenantId}|${windowStart.getTime()}|${limit}`;
+          const key = `${tenantId}|${windowStart.getTime()}`;
           const entry = this.admissions.get(key);
-          if (entry) entry.turns += 1;
-          else this.admissions.set(key, { tenantId, windowStart, limit, turns: 1 });
+          if (entry) {
+            entry.turns += 1;
+            entry.limit = Math.min(entry.limit, limit);
+          } else this.admissions.set(key, { tenantId, windowStart, limit, turns: 1 });
           return undefined;
         },
       },
@@ -369,14 +371,22 @@ function assemble(batch: StatementBatch, head: FixedClause[], headConditional: s
     const clause = insertClause(write.table, rows, values, withText);
     if (withText) clauses.push(`w${i} as (${clause})`);
   });
-  [...batch.messageCounts].forEach(([id, count], i) => fixed({ name: `c${i}`, text: COUNT_MESSAGES, values: [id, count] }));
-  [...batch.tokens.values()].forEach(({ tenantId, windowStart, amount }, i) => fixed({ name: `u${i}`, text: ADD_TOKENS, values: [tenantId, windowStart.toISOString(), amount] }));
-  [...batch.admissions.values()].forEach(({ tenantId, windowStart, limit, turns }, i) => fixed({ name: `a${i}`, text: ADMIT_TURNS, values: [tenantId, windowStart.toISOString(), limit, turns] }));
+  // The shared rows (a conversation's count, a tenant's tokens and turns) in the order of their keys:
+  // two statements that both write the same rows lock them in the same order (no deadlock between them).
+  byKey(batch.messageCounts).forEach(([id, count], i) => fixed({ name: `c${i}`, text: COUNT_MESSAGES, values: [id, count] }));
+  byKey(batch.tokens).forEach(([, { tenantId, windowStart, amount }], i) => fixed({ name: `u${i}`, text: ADD_TOKENS, values: [tenantId, windowStart.toISOString(), amount] }));
+  byKey(batch.admissions).forEach(([, { tenantId, windowStart, limit, turns }], i) => fixed({ name: `a${i}`, text: ADMIT_TURNS, values: [tenantId, windowStart.toISOString(), limit, turns] }));
   if (!withText) return '';
   const conditional = [...headConditional, ...[...batch.admissions.keys()].map((_, i) => `a${i}`), ...batch.writes.flatMap((w, i) => (w.conditional ? [`w${i}`] : []))];
   const check = conditional.length === 0 ? '1' : `1 / (${conditional.map((name) => `(select count(*) from ${name})::int`).join(' * ')})`;
   if (clauses.length === 0) return 'select 1';
   return `with ${clauses.join(', ')} select ${check} as applied`;
+}
+
+/** A map's entries in the order of their keys (one entry, the common case, as it is). */
+function byKey<V>(map: Map<string, V>): [string, V][] {
+  const entries = [...map];
+  return entries.length < 2 ? entries : entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 /** The SQLSTATE with which {@link statementOf}'s statement aborts when a conditional write matched no row. */

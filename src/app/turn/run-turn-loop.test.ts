@@ -321,6 +321,17 @@ describe('runTurnLoop', () => {
       expect(log.indexOf('tools 1')).toBeGreaterThan(log.indexOf('completed 0'));
     });
 
+    it("a write that fails while the next iteration drafts stops that draft at once, and the turn ends with the write's error", async () => {
+      const slowNext = { turns: [{ iterations: [{ text: 'Paris is maybe the capital.', logprobs: low }, { text: 'a very slow second draft that takes seconds to stream out', tokens_per_s: 2 }] }] } as never;
+      const started = performance.now();
+      const { running } = overlapped(slowNext, undefined, 0);
+      const result = await running;
+      expect(performance.now() - started).toBeLessThan(1_500);
+      expect(result.exitReason).toBe('error');
+      expect(result.error).toMatchObject({ iteration: 0, message: expect.stringContaining('the database went away') });
+      expect(result.iterations).toEqual([]);
+    });
+
     it('a write that fails while the next iteration runs ends the turn at that iteration, its held events dropped and nothing after it written', async () => {
       const { running, log } = overlapped(three, undefined, 1);
       const result = await running;

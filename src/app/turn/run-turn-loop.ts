@@ -40,7 +40,9 @@ export async function runTurnLoop(deps: TurnLoopDeps & { recorded?: RecordedMeas
   const { settings } = input;
   const startedAt = clock.now();
   const deadline = armDeadline({ startedAt, deadlineMs: settings.deadlineMs, signal: deps.signal, timed: !recorded });
-  const { signal } = deadline;
+  // A write in flight that fails stops the iteration running beside it at once (its draft, its tools).
+  const writeFailed = new AbortController();
+  const signal = AbortSignal.any([deadline.signal, writeFailed.signal]);
   const budgets = allocateLanes({ totalTokens: settings.contextTokens, degraded: settings.degraded, memoryOff: settings.memoryOff });
   const counter = memoizedTokenCount(deps.recordedTokens ?? model.countTokens.bind(model));
   const countTokens = counter.count;
@@ -117,7 +119,7 @@ export async function runTurnLoop(deps: TurnLoopDeps & { recorded?: RecordedMeas
           sink.iterationCompleted(record);
           landed = true;
         });
-        committed.catch(() => undefined);
+        committed.catch((error: unknown) => writeFailed.abort(error));
         // Rejects (the write failed before it was handed over) end the loop here, as a failed write does.
         await Promise.race([collected, committed]);
         if (!landed) {
@@ -141,17 +143,22 @@ export async function runTurnLoop(deps: TurnLoopDeps & { recorded?: RecordedMeas
     paused = undefined;
     let cause = thrown;
     let at = iteration;
-    // A write still in flight settles first: when it failed, that is the turn's fault (its iteration is not stored).
+    let writeLost = false;
+    // A write still in flight settles first: when it failed, that is the turn's fault (its iteration is
+    // not stored), whatever stopped the iteration beside it (the failure itself, a deadline, a cancel).
     if (inFlight) {
       const failed = inFlight;
       inFlight = undefined;
       await failed.committed.catch((writeError: unknown) => {
         cause = writeError;
         at = failed.iteration;
+        writeLost = true;
         sink.dropHeld?.();
       });
     }
-    ({ exitReason, error } = faultExit(cause, { deadlineReached: deadline.reached(), cancelled: deps.signal?.aborted ?? false, abortReason: deps.signal?.reason, iteration: at }));
+    ({ exitReason, error } = writeLost
+      ? faultExit(cause, { deadlineReached: false, cancelled: false, iteration: at })
+      : faultExit(cause, { deadlineReached: deadline.reached(), cancelled: deps.signal?.aborted ?? false, abortReason: deps.signal?.reason, iteration: at }));
   } finally {
     deadline.stop();
   }
