@@ -614,8 +614,9 @@ export interface Store extends Repositories {
    *
    * With `group`, calls of the same group made while its previous statement runs are written together
    * in the next one (a group commit: one round trip and one commit for all); when that statement's
-   * conditional writes do not all match, each call is written in a statement of its own, so every
-   * caller gets its own outcome.
+   * conditional writes do not all match, or it certainly rolled back (a deadlock, a serialization
+   * failure, one call's constraint), each call is written in a statement of its own, so every caller
+   * gets its own outcome.
    */
   oneStatement<T>(work: (tx: Repositories) => Promise<T>, options?: { group?: string }): Promise<T | undefined>;
 }

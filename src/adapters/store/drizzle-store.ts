@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { Repositories, Store } from '../../ports/store.js';
 import type { Database, Tx } from './database.js';
 import { mapDatabaseFaults, sqlStateOf, withDatabaseFaults } from './database-faults.js';
+import { keyedSerial } from '../../shared/keyed-serial.js';
 import { repositoriesOf } from './repositories/index.js';
 import { nothingMatched, statementOf, StatementBatch } from './statement-batch.js';
 
@@ -63,7 +64,7 @@ interface GroupedCall {
  */
 function statementGroups(database: Database) {
   const gathering = new Map<string, GroupedCall[]>();
-  const queues = new Map<string, Promise<void>>();
+  const serial = keyedSerial();
 
   async function write(calls: GroupedCall[]): Promise<void> {
     if (calls.length === 1) {
@@ -106,13 +107,9 @@ function statementGroups(database: Database) {
       if (waiting && waiting.length < GROUP_LIMIT) return void waiting.push(call);
       const calls = [call];
       gathering.set(group, calls);
-      const run = (queues.get(group) ?? Promise.resolve()).then(async () => {
+      void serial(group, async () => {
         if (gathering.get(group) === calls) gathering.delete(group);
         await write(calls).catch((error: unknown) => calls.forEach((c) => c.reject(error)));
-      });
-      queues.set(group, run);
-      void run.then(() => {
-        if (queues.get(group) === run) queues.delete(group);
       });
     });
 }

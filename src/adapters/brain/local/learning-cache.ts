@@ -3,6 +3,7 @@ import type { PublishOptions, PublishTurnMetricsRequest, PublishTurnMetricsRespo
 import type { Clock } from '../../../ports/clock.js';
 import type { LearnedState } from '../../../ports/learning.js';
 import { stableSeed } from '../../../shared/hash.js';
+import { keyedSerial } from '../../../shared/keyed-serial.js';
 import { nothingMatched, statementOf, StatementBatch, type Database, type FixedClause } from '../../store/index.js';
 import { iterationOf } from './brain-step.js';
 import type { CachedCapsuleState } from './learning-ledger.js';
@@ -18,7 +19,6 @@ export type { CachedCapsuleState } from './learning-ledger.js';
  */
 export function createLearningCache(limit = 10_000) {
   const states = new Map<string, CachedCapsuleState>();
-  const queues = new Map<string, Promise<unknown>>();
   const keep = (entry: CachedCapsuleState) => {
     if (states.size >= limit && !states.has(entry.capsuleId)) states.clear();
     states.set(entry.capsuleId, entry);
@@ -34,18 +34,7 @@ export function createLearningCache(limit = 10_000) {
     keep,
     forget: (capsuleId: string) => void states.delete(capsuleId),
     /** Runs `work` after every earlier step of `capsuleId` in this process has settled. */
-    serial<T>(capsuleId: string, work: () => Promise<T>): Promise<T> {
-      const run = (queues.get(capsuleId) ?? Promise.resolve()).then(work, work);
-      const tail = run.then(
-        () => undefined,
-        () => undefined,
-      );
-      queues.set(capsuleId, tail);
-      void tail.then(() => {
-        if (queues.get(capsuleId) === tail) queues.delete(capsuleId);
-      });
-      return run;
-    },
+    serial: keyedSerial(),
   };
 }
 
