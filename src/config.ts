@@ -64,6 +64,12 @@ const url = (name: string, protocols: string[]) =>
 export const DEFAULT_MODEL = 'local:smollm2-135m-instruct-q4_1';
 /** Longest completion of one iteration by default, chosen by `soma eval` (README). */
 export const DEFAULT_MAX_OUTPUT_TOKENS = 256;
+/**
+ * An iteration that goes on waits this long (ms) for the next iterations' writes to go with it: a fast
+ * model's iterations commit together (one statement, one commit), a slow model's each on its own,
+ * their `iteration.completed` this much later (the next model call does not wait).
+ */
+export const DEFAULT_ITERATION_LINGER_MS = 5;
 
 const modelSpec = z
   .string()
@@ -199,6 +205,7 @@ const envSchema = z.object({
   OPA_URL: url('OPA_URL', ['http:', 'https:']),
   SOMA_BRAIN_URL: url('SOMA_BRAIN_URL', ['http:', 'https:']),
   SOMA_BRAIN_TIMEOUT_MS: int('SOMA_BRAIN_TIMEOUT_MS', 1, 60_000),
+  SOMA_ITERATION_LINGER_MS: int('SOMA_ITERATION_LINGER_MS', 0, 1_000),
   SOMA_MODEL: modelSpec,
   SOMA_MODELS_DIR: z.string().optional(),
   SOMA_JUDGE_MODELS: z
@@ -272,6 +279,8 @@ export interface Config {
   opaUrl?: string;
   brainUrl?: string;
   brainTimeoutMs: number;
+  /** How long an iteration that goes on waits for the next ones' writes to go with it (ms; 0 = at once). */
+  iterationLingerMs: number;
   model: string;
   modelsDir?: string;
   /** Judges a capsule's scorer may name: name → model spec (`SOMA_JUDGE_MODELS`). */
@@ -353,6 +362,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     opaUrl: e.OPA_URL,
     brainUrl: e.SOMA_BRAIN_URL,
     brainTimeoutMs: e.SOMA_BRAIN_TIMEOUT_MS ?? 2_000,
+    iterationLingerMs: e.SOMA_ITERATION_LINGER_MS ?? DEFAULT_ITERATION_LINGER_MS,
     model: e.SOMA_MODEL,
     modelsDir: e.SOMA_MODELS_DIR,
     ...(e.SOMA_JUDGE_MODELS ? { judges: e.SOMA_JUDGE_MODELS } : {}),

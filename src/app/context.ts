@@ -58,6 +58,8 @@ export interface AppContext {
     contextTokens: number;
     maxOutputTokens: number;
     brainTimeoutMs: number;
+    /** How long an iteration that goes on waits to be written with the next ones (`SOMA_ITERATION_LINGER_MS`). */
+    iterationLingerMs?: number;
     /** Interval of the `: ping` comment on a quiet SSE stream (SPEC §13.4: 15 s). */
     ssePingMs: number;
     /** How often a stream following a turn another process runs looks for its new events. */

@@ -117,5 +117,64 @@ describe('TurnEventLog', () => {
     expect(resolved).toBe(true);
     expect(log.since(seenThrough).map((e) => e.event)).toEqual(['tool.call']);
   });
-});
+  it("keeps a deferred iteration's completion in its place: the next iteration's events come after it, each write storing its own part", () => {
+    const seen: string[] = [];
+    const log = new TurnEventLog(1, (e) => seen.push(`${e.id} ${e.event}`));
+    log.emit('iteration.started', { iteration: 0 });
+    log.reserve(0, 1); // iteration 0 goes on; its write waits for iteration 1's
+    log.emit('iteration.started', { iteration: 1 });
+    log.emit('iteration.delta', { text: 'b' });
+    expect(seen).toEqual(['1 iteration.started']);
+    // Both written in one statement: iteration 0's write fills its kept id, iteration 1's goes behind.
+    log.stage([['iteration.completed', { iteration: 0 }]], 0);
+    expect(log.pendingBatch()).toEqual({ first: 1, last: 2, events: [['iteration.started', { iteration: 0 }], ['iteration.completed', { iteration: 0 }]] });
+    log.stage([['iteration.completed', { iteration: 1 }]], 1);
+    const close = log.stageAlso([['turn.completed', {}]]);
+    expect(close).toEqual({ first: 6, last: 6, events: [['turn.completed', {}]] });
+    expect(log.pendingBatch()).toMatchObject({ first: 3, last: 6 });
+    // The statement falls back, and the writes are staged again: the same ids, the new contents.
+    log.stage([['iteration.completed', { iteration: 0, again: true }]], 0);
+    expect(log.pendingBatch()).toMatchObject({ first: 1, last: 2 });
+    log.stage([['iteration.completed', { iteration: 1, again: true }]], 1);
+    log.stageAlso([['turn.completed', {}]]);
+    expect(log.pendingBatch()).toMatchObject({ first: 3, last: 6 });
+    expect(seen).toEqual(['1 iteration.started']);
+    // Committed: each completion released in order, what was held between them with the first.
+    log.release();
+    expect(seen).toEqual(['1 iteration.started', '2 iteration.completed', '3 iteration.started', '4 iteration.delta']);
+    log.release();
+    expect(seen.slice(4)).toEqual(['5 iteration.completed', '6 turn.completed']);
+    expect(log.since(1).map((e) => e.id)).toEqual([2, 3, 4, 5, 6]);
+    log.emit('x', {});
+    expect(seen.at(-1)).toBe('7 x'); // nothing held any more
+  });
 
+  it('drops kept ids and what was held behind them when the writes failed', () => {
+    const seen: number[] = [];
+    const log = new TurnEventLog(1, (e) => seen.push(e.id));
+    log.reserve(0, 1);
+    log.emit('iteration.started', { iteration: 1 });
+    log.stage([['iteration.completed', { iteration: 0 }]], 0);
+    log.stage([['iteration.completed', { iteration: 1 }]], 1);
+    log.dropHeld();
+    log.emit('error', {});
+    expect(seen).toEqual([1]);
+    expect(log.since(0).map((e) => e.event)).toEqual(['error']);
+  });
+
+  it('releases the start, then what was held up to a deferred iteration, then the rest once that is written', () => {
+    const seen: string[] = [];
+    const log = new TurnEventLog(1, (e) => seen.push(`${e.id} ${e.event}`));
+    log.stage([['turn.started', {}]]);
+    log.hold();
+    log.emit('iteration.started', { iteration: 0 });
+    log.reserve(0, 1);
+    log.emit('iteration.started', { iteration: 1 });
+    log.release(); // the start committed
+    expect(seen).toEqual(['1 turn.started', '2 iteration.started']);
+    log.stage([['iteration.completed', { iteration: 0 }]], 0);
+    expect(log.pendingBatch()).toMatchObject({ first: 2, last: 3 });
+    log.release();
+    expect(seen.slice(2)).toEqual(['3 iteration.completed', '4 iteration.started']);
+  });
+});

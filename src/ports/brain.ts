@@ -174,6 +174,12 @@ export interface RewindOptions {
  * `CAPSULE_NOT_FOUND`, which inside a turn (whose capsule was just loaded) is a fault.
  */
 export interface Brain {
+  /**
+   * Steps published in the same moment (before the caller awaits) go in one statement with their
+   * callers' `persist` writes, each `persist` given the same transaction, in the order they were
+   * published (the in-process brain's group commit).
+   */
+  readonly groupsSteps?: boolean;
   /** One learning step, atomic with the append to the capsule's history. */
   publishTurnMetrics(request: PublishTurnMetricsRequest, options?: PublishOptions): Promise<PublishTurnMetricsResponse>;
   /** Current learned state of a capsule. */

@@ -104,7 +104,7 @@ async function runTurn(ctx: AppContext, run: TurnRun, signal: AbortSignal): Prom
       const toolContext = { ...scope, userId: run.userId, turnId: owner.turnId };
       const resume = run.resume ? await resolveApprovals(ctx, { owner, log, toolSet, toolContext, records: run.resume.records, approvals: run.resume.approvals, signal }) : undefined;
       result = await runTurnLoop(
-        { model, tools: toolSet ?? { definitions: [], run: async () => [] }, learner: createBrainLearner(ctx, { ...scope, seed: run.seed }), ...(run.scorer ? { scorer: run.scorer } : {}), ...(run.started ? { started: run.started } : {}), clock: ctx.clock, signal, toolContext, sink },
+        { model, tools: toolSet ?? { definitions: [], run: async () => [] }, learner: createBrainLearner(ctx, { ...scope, seed: run.seed }), ...(run.scorer ? { scorer: run.scorer } : {}), ...(run.started ? { started: run.started } : {}), lingerMs: ctx.settings.iterationLingerMs ?? 0, clock: ctx.clock, signal, toolContext, sink },
         { turnId: owner.turnId, ...scope, userId: run.userId, seed: run.seed, systemPrompt: run.capsule.systemPrompt, history: run.history, userMessage: run.text, memories, lane: run.lane, settings, startState: run.startState, ...(resume ? { resume } : {}) },
       );
       // Health per model (SPEC §13.1): this capsule's model only, so another capsule's turns stay whole.

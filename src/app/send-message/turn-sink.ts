@@ -78,7 +78,7 @@ export function createTurnSink(
             : ['tool.result', toolResultData(record.iteration, { ...call, error: `${call.name} needs a person's approval, and the turn ended here before it was asked` })],
         ),
         ['iteration.completed', iterationCompletedData(record)],
-      ]);
+      ], record.iteration);
       const events = log.pendingBatch();
       // The iteration that ends the turn closes it in the same commit: one round trip less, and no
       // moment where the turn's last iteration is stored but the turn still runs.
@@ -101,16 +101,18 @@ export function createTurnSink(
       if (prepared && !closedNow && closeEvents) log.unstageBatch(closeEvents);
       if (prepared && closedNow) pendingClose = { record, prepared, remembered: rememberedNow };
     },
-    holdUntilCommitted: () => log.hold(),
+    // An iteration that goes on stages only its `iteration.completed`: one id kept for it.
+    deferCompletion: (iteration) => log.reserve(iteration, 1),
     dropHeld: () => log.dropHeld(),
     appendsOnly: (exitReason, toolResults) => !(exitReason === 'continue' && toolResults.some(isAwaitingApproval)),
     iterationCompleted: (record) => {
       log.release();
+      // Iterations written together complete one after the other: only the one that closed takes the close.
       if (pendingClose?.record === record) {
         closedWith = pendingClose.prepared;
         rememberedWith = pendingClose.remembered;
+        pendingClose = undefined;
       }
-      pendingClose = undefined;
       ctx.metrics.tokens(metricModelLabel(record.model), record.promptTokens, record.completionTokens);
       if (uncounted) count(uncounted, 'continue');
       uncounted = undefined;

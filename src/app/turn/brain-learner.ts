@@ -53,6 +53,7 @@ export function createBrainLearner(ctx: Pick<AppContext, 'brain' | 'health' | 's
     return result;
   };
   return {
+    groupsWrites: ctx.brain.groupsSteps === true,
     async learn(input): Promise<LearnResult> {
       for (let attempt = 0; ; attempt++) {
         try {

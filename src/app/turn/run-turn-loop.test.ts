@@ -5,7 +5,7 @@ import { systemClock } from '../../ports/clock.js';
 import { createReplayLearner } from '../replay/index.js';
 import type { ChatModel, ModelCallOptions } from '../../ports/chat-model.js';
 import type { ToolSet } from '../../ports/tools.js';
-import { runTurnLoop, type IterationRecord, type Learner, type TurnSettings } from './index.js';
+import { runTurnLoop, type IterationRecord, type Learner, type LearnResult, type TurnSettings } from './index.js';
 
 const settings: TurnSettings = { minIterations: 1, maxIterations: 10, threshold: 0.9, tokenBudget: 1_000_000, deadlineMs: 60_000, contextTokens: 8192, degraded: false, memoryOff: false };
 const high = [-0.01, -0.02, -0.01];
@@ -239,33 +239,76 @@ describe('runTurnLoop', () => {
     expect(result.best?.content).toBe('The answer is 56088.');
   });
 
-  describe('with a sink that holds the next iteration behind a write in flight', () => {
-    /** A loop whose writes commit only when the test says so, logging what happens in order. */
-    function overlapped(script: Script, tools: Pick<ToolSet, 'definitions' | 'run'> = { definitions: [], run: async () => [] }, failWrite?: number) {
+  describe('with a sink that keeps the next iteration behind a write not committed yet', () => {
+    /** A loop whose writes commit only a few ms after they were handed over, logging what happens in order. */
+    function overlapped(script: Script, tools: Pick<ToolSet, 'definitions' | 'run'> = { definitions: [], run: async () => [] }, failWrite?: number, { lingerMs = 0, grouping, failDraft }: { lingerMs?: number; grouping?: 'one statement' | 'apart'; failDraft?: number } = {}) {
       const log: string[] = [];
+      const transactions: unknown[] = [];
       const scripted = createScriptedModel({ script });
       let call = 0;
-      const model: ChatModel = { ...scripted, stream: (options) => (log.push(`draft ${call++}`), scripted.stream(options)) };
+      const model: ChatModel = {
+        ...scripted,
+        stream: (options) => {
+          const k = call++;
+          log.push(`draft ${k}`);
+          if (k === failDraft) throw new Error('the model went away');
+          return scripted.stream(options);
+        },
+      };
+      const inner = slowCommits(createReplayLearner({ config: learningConstants, seed: 7, startState: defaultLearnedState() }), log, failWrite);
       const running = runTurnLoop(
         {
           model,
           tools: { ...tools, run: async (calls, context) => (log.push(`tools ${context.iteration}`), tools.run(calls, context)) },
-          learner: slowCommits(createReplayLearner({ config: learningConstants, seed: 7, startState: defaultLearnedState() }), log, failWrite),
+          learner: grouping ? groupingCommits(inner, log, grouping === 'apart') : inner,
           clock: systemClock,
+          lingerMs,
           sink: {
             iterationStarted: (k) => void log.push(`started ${k}`),
             delta: () => undefined,
             toolCall: () => undefined,
             toolResult: () => undefined,
-            saveIteration: async (r) => void log.push(`write ${r.iteration}`),
+            saveIteration: async (r, tx) => {
+              transactions.push(tx);
+              log.push(`write ${r.iteration}`);
+            },
             iterationCompleted: (r) => void log.push(`completed ${r.iteration}`),
-            holdUntilCommitted: () => void log.push('hold'),
+            deferCompletion: (k) => void log.push(`defer ${k}`),
             dropHeld: () => void log.push('drop'),
           },
         },
         { turnId: 't', tenantId: 'x', capsuleId: 'c', userId: 'u', seed: 7, systemPrompt: 'sys', history: [], userMessage: 'hello there', memories: [], lane: { weights: defaultLearnedState().weights, flipped: {} }, settings: { ...settings, maxIterations: 3 }, startState: defaultLearnedState() },
       );
-      return { running, log };
+      return { running, log, transactions };
+    }
+    /**
+     * A learner that writes the steps handed over in the same moment in one "statement" (as the
+     * in-process brain does): each persisted, in order, with the same transaction object, one commit.
+     */
+    function groupingCommits(inner: Learner, log: string[], apart = false): Learner {
+      let open: { tx: object; steps: (() => Promise<void>)[]; committed: Promise<void> } | undefined;
+      return {
+        groupsWrites: true,
+        learn: (input) => {
+          if (!open) {
+            const group = { tx: {}, steps: [] as (() => Promise<void>)[], committed: Promise.resolve() };
+            group.committed = Promise.resolve().then(async () => {
+              open = undefined;
+              log.push(`statement of ${group.steps.length}`);
+              for (const step of group.steps) await step();
+            });
+            open = group;
+          }
+          const group = open;
+          let learned!: Promise<LearnResult>;
+          group.steps.push(async () => {
+            const tx = apart ? {} : group.tx;
+            learned = inner.learn({ ...input, persist: (result) => input.persist(result, tx) });
+            await learned.catch(() => undefined);
+          });
+          return group.committed.then(() => learned);
+        },
+      };
     }
     /** A learner whose writes commit a few milliseconds after they were handed over (and `failWrite`'s fails then). */
     function slowCommits(inner: Learner, log: string[], failWrite?: number): Learner {
@@ -283,22 +326,77 @@ describe('runTurnLoop', () => {
     }
     const three = { turns: [{ iterations: [{ text: 'Paris is maybe the capital.', logprobs: low }, { text: 'The capital of France is Paris.', logprobs: low }, { text: 'The capital of France is Paris!', logprobs: high }] }] } as never;
 
-    it('drafts the next iteration once the write is handed over, and completes the iterations in order, each before the next is written', async () => {
+    it('drafts the next iteration while the write commits, and completes the iterations in order, each before the next is written', async () => {
       const { running, log } = overlapped(three);
       const result = await running;
       expect(result.iterations.map((r) => r.iteration)).toEqual([0, 1, 2]);
       expect(log.filter((e) => e.startsWith('completed'))).toEqual(['completed 0', 'completed 1', 'completed 2']);
       for (const k of [0, 1]) {
-        // Held after its write was handed over, the next draft made before it committed, the next write after.
-        const hold = log.indexOf('hold', log.indexOf(`write ${k}`));
-        expect(hold).toBeGreaterThan(log.indexOf(`write ${k}`));
-        expect(log.indexOf(`draft ${k + 1}`)).toBeGreaterThan(hold);
+        // Its completion's place kept, the next draft made before it committed, the next write after.
+        expect(log.indexOf(`defer ${k}`)).toBeLessThan(log.indexOf(`draft ${k + 1}`));
         expect(log.indexOf(`draft ${k + 1}`)).toBeLessThan(log.indexOf(`completed ${k}`));
         expect(log.indexOf(`completed ${k}`)).toBeLessThan(log.indexOf(`write ${k + 1}`));
       }
-      // The last iteration (it ends the turn) is not held: the loop waits for its commit.
-      expect(log.filter((e) => e === 'hold')).toHaveLength(2);
+      // The last iteration (it ends the turn) is not deferred: the loop waits for its commit.
+      expect(log.filter((e) => e.startsWith('defer'))).toEqual(['defer 0', 'defer 1']);
       expect(log.at(-1)).toBe('completed 2');
+    });
+
+    it('with a linger and a learner that groups writes, a fast turn writes its iterations in one statement, each completed in order after it', async () => {
+      const { running, log, transactions } = overlapped(three, undefined, undefined, { lingerMs: 200, grouping: 'one statement' });
+      const started = performance.now();
+      const result = await running;
+      expect(performance.now() - started).toBeLessThan(150); // the last iteration did not wait for the linger
+      expect(result.iterations.map((r) => r.iteration)).toEqual([0, 1, 2]);
+      expect(log.filter((e) => e.startsWith('statement'))).toEqual(['statement of 3']);
+      expect(new Set(transactions).size).toBe(1);
+      // Every draft before the one statement; the completions after it, in order.
+      expect(log.indexOf('draft 2')).toBeLessThan(log.indexOf('statement of 3'));
+      expect(log.slice(-3)).toEqual(['completed 0', 'completed 1', 'completed 2']);
+      // Learning chained through the statement as it would one statement each.
+      const { result: alone } = await run(three, { maxIterations: 3 });
+      expect(result.iterations.map((r) => r.weightsAfter)).toEqual(alone.iterations.map((r) => r.weightsAfter));
+    });
+
+    it('a deferred iteration is written once its linger is over, while a slow next draft streams', async () => {
+      const slowNext = { turns: [{ iterations: [{ text: 'Paris is maybe the capital.', logprobs: low }, { text: 'a slower second draft, streamed out', tokens_per_s: 20 }, { text: 'The capital of France is Paris!', logprobs: high }] }] } as never;
+      const { running, log } = overlapped(slowNext, undefined, undefined, { lingerMs: 20, grouping: 'one statement' });
+      const result = await running;
+      expect(result.iterations.map((r) => r.iteration)).toEqual([0, 1, 2]);
+      // Iteration 0 went alone (its linger ended during draft 1) and completed before draft 1 ended.
+      expect(log.filter((e) => e.startsWith('statement'))[0]).toBe('statement of 1');
+      expect(log.indexOf('completed 0')).toBeLessThan(log.indexOf('draft 2'));
+    });
+
+    it('a learner that cannot write an iteration with the one before it writes it after that one committed', async () => {
+      // Two statements: the second step refused (not joined), then written alone.
+      const { running, log } = overlapped(three, undefined, undefined, { lingerMs: 200, grouping: 'apart' });
+      const result = await running;
+      expect(result.iterations.map((r) => r.iteration)).toEqual([0, 1, 2]);
+      expect(log.filter((e) => e.startsWith('completed'))).toEqual(['completed 0', 'completed 1', 'completed 2']);
+      // Handed over together, refused before writing, each written after the one before it committed.
+      expect(log.filter((e) => e.startsWith('statement'))).toEqual(['statement of 3', 'statement of 1', 'statement of 1']);
+      for (const k of [0, 1]) expect(log.indexOf(`completed ${k}`)).toBeLessThan(log.lastIndexOf(`write ${k + 1}`));
+    });
+
+    it('an iteration that was deferred is still stored when the next draft fails', async () => {
+      const { running, log } = overlapped(three, undefined, undefined, { lingerMs: 200, grouping: 'one statement', failDraft: 1 });
+      const result = await running;
+      expect(result.exitReason).toBe('error');
+      expect(result.error).toMatchObject({ iteration: 1 });
+      expect(result.iterations.map((r) => r.iteration)).toEqual([0]);
+      expect(log).toContain('completed 0');
+    });
+
+    it('runs no tool before the iterations deferred before it are stored', async () => {
+      const tools: Pick<ToolSet, 'definitions' | 'run'> = {
+        definitions: [{ name: 'echo', description: 'echo', parameters: { type: 'object', properties: {} } }] as never,
+        run: async (requested) => requested.map((c) => ({ callId: c.callId, name: c.name, ok: true, result: 'ok', latency_ms: 0, outcome: 'ok' }) as never),
+      };
+      const script = { turns: [{ iterations: [{ text: 'Paris is maybe the capital.', logprobs: low }, { text: 'let me check', logprobs: low, tool_calls: [{ name: 'echo', args: {} }] }, { text: 'The capital of France is Paris!', logprobs: high, final: true }] }] } as never;
+      const { running, log } = overlapped(script, tools, undefined, { lingerMs: 200, grouping: 'one statement' });
+      await running;
+      expect(log.indexOf('tools 1')).toBeGreaterThan(log.indexOf('completed 0'));
     });
 
     it('gives the same iterations as a loop that waits for every commit (replay stays exact)', async () => {

@@ -6,7 +6,8 @@ import { bestDraft, toolsOffered, type ExitReason } from '../../core/turn/index.
 import { approvalStage } from './approval-stage.js';
 import { draftStage } from './draft-stage.js';
 import { faultExit, iterationExit } from './iteration-exit.js';
-import { learnAndStore } from './learn-and-store.js';
+import { IterationWriteFailed, writeIterations } from './learn-and-store.js';
+import type { IterationFacts } from './iteration-record.js';
 import { scoreIteration } from './score-iteration.js';
 import { toolStage } from './tool-stage.js';
 import { armDeadline } from './turn-deadline.js';
@@ -58,17 +59,39 @@ export async function runTurnLoop(deps: TurnLoopDeps & { recorded?: RecordedMeas
   /** The previous iteration's output (the refine step's self-assessment reads its logprobs). */
   let previousOutput = progress.records.at(-1)?.llmOutput;
   /**
-   * The previous iteration's write when the loop went on before it committed (a sink that holds the
-   * next iteration's events): its commit is waited for before this iteration calls a tool or writes,
-   * and before the loop ends — so iterations still commit one after the other, each before its
-   * `iteration.completed`, while the next model call overlaps the previous commit.
+   * Iterations that went on and whose writes wait, at most `lingerMs` from the first of them, to go
+   * with the next iterations' (one statement and one commit for all of them when the learner groups
+   * writes), and the writes handed over that have not committed yet. Iterations still commit in order,
+   * each before its `iteration.completed`; a tool runs, a call waits for a person and the loop ends
+   * only once every iteration before is stored; the next model call overlaps the wait and the commit.
    */
-  let inFlight: { iteration: number; committed: Promise<void> } | undefined;
+  const lingerMs = deps.lingerMs ?? 0;
+  let deferred: IterationFacts[] = [];
+  let lingerTimer: ReturnType<typeof setTimeout> | undefined;
+  let inFlight: Promise<void> | undefined;
+  /** Hands the deferred iterations over (after the turn's start and the writes before them committed). */
+  const flush = () => {
+    if (lingerTimer !== undefined) clearTimeout(lingerTimer);
+    lingerTimer = undefined;
+    if (deferred.length === 0) return;
+    const list = deferred;
+    deferred = [];
+    const before = inFlight;
+    const committed = (async () => {
+      await deps.started;
+      await before;
+      await writeIterations({ list, learner, sink, clock, progress });
+    })();
+    committed.catch((error: unknown) => writeFailed.abort(error));
+    inFlight = committed;
+  };
+  /** Every iteration so far stored (the deferred ones handed over now). */
   const committedBefore = async () => {
-    if (!inFlight) return;
-    const { committed } = inFlight;
+    flush();
+    const committed = inFlight;
+    if (!committed) return;
     await committed;
-    inFlight = undefined;
+    if (inFlight === committed) inFlight = undefined;
   };
 
   try {
@@ -105,30 +128,18 @@ export async function runTurnLoop(deps: TurnLoopDeps & { recorded?: RecordedMeas
       // Learn, and store the iteration with its event (in the learning step's transaction when the brain shares the database).
       const replaced = { model: replacedCharacters, tools: toolResults.replacedCharacters };
       const facts = { iteration, output, modelId: model.id, context, promptHash, tokenCounts: counter.drain(), signal: answer, laneSensitive, tools: toolResults, score, decision, latencyMs, deadlinePassed, tokensUsed: progress.tokensUsed, memories: input.memories, settings, startedAt: iterationStart, replaced };
-      await deps.started;
-      await committedBefore();
       previousOutput = output;
+      deferred.push(facts);
       // An iteration that goes on, with no call waiting for a person, need not hold the next one back:
-      // the next draft starts once this write is handed over, and its events wait for this commit.
-      const goesOn = decision === 'continue' && sink.holdUntilCommitted !== undefined && iteration + 1 < settings.maxIterations && !toolResults.outcomes.some(isAwaitingApproval);
+      // its write waits for the next ones' (or goes at once without a linger), its events keep their place.
+      const goesOn = decision === 'continue' && sink.deferCompletion !== undefined && iteration + 1 < settings.maxIterations && !toolResults.outcomes.some(isAwaitingApproval);
       if (goesOn) {
-        let handedOver!: () => void;
-        const collected = new Promise<void>((resolve) => (handedOver = resolve));
-        let landed = false;
-        const committed = learnAndStore({ facts, learner, sink, clock, progress, collected: handedOver }).then((record) => {
-          sink.iterationCompleted(record);
-          landed = true;
-        });
-        committed.catch((error: unknown) => writeFailed.abort(error));
-        // Rejects (the write failed before it was handed over) end the loop here, as a failed write does.
-        await Promise.race([collected, committed]);
-        if (!landed) {
-          sink.holdUntilCommitted!();
-          inFlight = { iteration, committed };
-        }
+        sink.deferCompletion!(iteration);
+        if (lingerMs <= 0) flush();
+        else lingerTimer ??= setTimeout(flush, lingerMs);
         continue;
       }
-      sink.iterationCompleted(await learnAndStore({ facts, learner, sink, clock, progress }));
+      await committedBefore();
       if (decision !== 'continue') {
         exitReason = decision;
         break;
@@ -144,22 +155,33 @@ export async function runTurnLoop(deps: TurnLoopDeps & { recorded?: RecordedMeas
     let cause = thrown;
     let at = iteration;
     let writeLost = false;
+    // Iterations drafted and decided but not written yet happened: they are stored (unless a write failed).
+    if (!writeFailed.signal.aborted && !(thrown instanceof IterationWriteFailed)) flush();
+    else deferred = [];
     // A write still in flight settles first: when it failed, that is the turn's fault (its iteration is
     // not stored), whatever stopped the iteration beside it (the failure itself, a deadline, a cancel).
     if (inFlight) {
       const failed = inFlight;
       inFlight = undefined;
-      await failed.committed.catch((writeError: unknown) => {
-        cause = writeError;
-        at = failed.iteration;
-        writeLost = true;
+      await failed.catch((writeError: unknown) => {
+        if (writeError instanceof IterationWriteFailed) {
+          cause = writeError.cause;
+          at = writeError.iteration;
+          writeLost = true;
+        } else cause = writeError;
         sink.dropHeld?.();
       });
+    } else if (thrown instanceof IterationWriteFailed) {
+      cause = thrown.cause;
+      at = thrown.iteration;
+      writeLost = true;
+      sink.dropHeld?.();
     }
     ({ exitReason, error } = writeLost
       ? faultExit(cause, { deadlineReached: false, cancelled: false, iteration: at })
       : faultExit(cause, { deadlineReached: deadline.reached(), cancelled: deps.signal?.aborted ?? false, abortReason: deps.signal?.reason, iteration: at }));
   } finally {
+    if (lingerTimer !== undefined) clearTimeout(lingerTimer);
     deadline.stop();
   }
 

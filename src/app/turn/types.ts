@@ -30,6 +30,11 @@ export type PersistIteration = (learned: LearnResult, transaction?: unknown) => 
 export interface Learner {
   /** `appendOnly`: the save only appends rows (see {@link TurnSink.appendsOnly}), so a brain may write it in its own statement. */
   learn(input: { iteration: number; metrics: TurnMetrics; persist: PersistIteration; appendOnly?: boolean }): Promise<LearnResult>;
+  /**
+   * Whether iterations handed over in the same moment are written together (the in-process brain: one
+   * statement, one commit, each persisted in the transaction of the one before it).
+   */
+  groupsWrites?: boolean;
 }
 
 /** A memory recalled for the turn, as recorded in the iteration's metadata (with the features its lane score needs). */
@@ -136,12 +141,13 @@ export interface TurnSink {
   appendsOnly?(exitReason: string, toolResults: readonly ToolOutcome[]): boolean;
   iterationCompleted(record: IterationRecord): void;
   /**
-   * The loop goes on with the next iteration while this one's write (handed over, not committed yet)
-   * is in flight: what the next iteration emits meanwhile reaches the streams only after this one's
-   * `iteration.completed`. A sink without it makes the loop wait for each commit.
+   * The loop goes on with the next iteration while this one's write waits to go with the next
+   * iterations' writes, or is in flight: this iteration's `iteration.completed` keeps its place (its id)
+   * before what the next iteration emits, which reaches the streams only after it. A sink without it
+   * makes the loop write and commit each iteration before the next one starts.
    */
-  holdUntilCommitted?(): void;
-  /** The write the held events waited for failed: they never reach the streams. */
+  deferCompletion?(iteration: number): void;
+  /** The write the held events waited for failed: they, and the completions kept for iterations not written, never reach the streams. */
   dropHeld?(): void;
 }
 
@@ -200,6 +206,12 @@ export interface TurnLoopDeps {
    * loop drafts and scores but runs no tool and stores nothing; rejected, the loop ends there.
    */
   started?: Promise<void>;
+  /**
+   * How long (ms) an iteration that goes on waits for the next iterations' writes to go with it, in one
+   * statement and one commit (`SOMA_ITERATION_LINGER_MS`); 0 writes it at once. Only its
+   * `iteration.completed` comes later: the next model call does not wait.
+   */
+  lingerMs?: number;
 }
 
 interface TurnLoopEnd {

@@ -48,11 +48,14 @@ export async function* followTurnEvents(ctx: Pick<AppContext, 'store' | 'live' |
         }
       }
       for (;;) {
+        // Seen before the events are taken: a run that ended while the last ones were being written
+        // released its final events before its end, so they are taken on the next round.
+        const ended = live.log.ended !== undefined;
         for (const event of live.log.since(last)) {
           yield event;
           last = event.id;
         }
-        if (live.log.ended || signal.aborted) break;
+        if (ended || signal.aborted) break;
         // An event emitted while the last ones were being written is not missed: `changed` sees it is there.
         await live.log.changed(signal, last);
       }

@@ -80,6 +80,15 @@ const APPENDED = `insert into learning_updates (capsule_id, seq, tenant_id, kind
   select id, $1, $2, 'learn', 'iteration', $3, $4, $5::jsonb, $6::jsonb, $7::jsonb, $8::jsonb, $9, $10, $11::jsonb, $12::jsonb, $13, $14, $15::jsonb, $16::timestamptz
   from moved`;
 
+/** Whether `persist` refused before it wrote anything (`refusedBeforeWrite`, through the brain's wrapping causes). */
+function refusedBeforeWrite(error: unknown): boolean {
+  for (let current = error, depth = 0; current && depth < 4; depth++) {
+    if ((current as { refusedBeforeWrite?: unknown }).refusedBeforeWrite === true) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
 /** One iteration's step waiting for its capsule's statement. */
 export interface PendingStep {
   request: PublishTurnMetricsRequest;
@@ -100,11 +109,11 @@ export interface PendingStep {
 export async function oneStatementSteps(
   database: Database,
   { cached, steps, config, clock }: { cached: CachedCapsuleState; steps: PendingStep[]; config: LearningConfig; clock: Clock },
-): Promise<{ responses: PublishTurnMetricsResponse[]; next: CachedCapsuleState } | undefined> {
+): Promise<{ responses: Array<PublishTurnMetricsResponse | { refused: unknown }>; next: CachedCapsuleState } | undefined> {
   const batch = new StatementBatch(database.db);
   const at = new Date(clock.now()).toISOString();
   const appended: FixedClause[] = [];
-  const responses: PublishTurnMetricsResponse[] = [];
+  const responses: Array<PublishTurnMetricsResponse | { refused: unknown }> = [];
   // Each state as its columns store it, and as a fresh copy (nothing of the cache is handed out): the
   // kept one, then each step's after-state, which the next step starts from.
   let stored = jsonOf(cached.state);
@@ -127,7 +136,16 @@ export async function oneStatementSteps(
       learned: step.learned,
       capsule_id: cached.capsuleId,
     };
-    await options.persist(response, batch);
+    try {
+      await options.persist(response, batch);
+    } catch (error) {
+      // A caller that refused before it wrote anything (its write must not commit with these) goes
+      // without its step: the next step starts from the same state.
+      if (!refusedBeforeWrite(error)) throw error;
+      seq -= 1;
+      responses.push({ refused: error });
+      continue;
+    }
     const inputs = { ...step.inputs, learning_config: cached.learningConfig as Record<string, unknown>, update_rule: config.update_rule };
     const after = jsonOf(step.after);
     appended.push({
@@ -168,6 +186,6 @@ export async function oneStatementSteps(
     if (nothingMatched(error)) return undefined;
     throw error;
   }
-  for (const response of responses) response.persisted = true;
+  for (const response of responses) if (!('refused' in response)) response.persisted = true;
   return { responses, next: { ...cached, learningVersion: seq, state } };
 }

@@ -5,7 +5,7 @@ import { defaultLearnedState, learningStep, resolveLearningConfig } from '../../
 import type { PublishTurnMetricsRequest } from '../../../ports/brain.js';
 import type { Clock } from '../../../ports/clock.js';
 import type { LearnedState } from '../../../ports/learning.js';
-import { isSomaError } from '../../../shared/errors.js';
+import { isSomaError, SomaError } from '../../../shared/errors.js';
 import { drivers, freshDatabase } from '../../../../test/support/databases.js';
 import { createDrizzleStore, statementOf, StatementBatch, tables, type Database } from '../../store/index.js';
 import { insertTenantWithCapsule } from '../../../../test/support/capsules.js';
@@ -143,6 +143,33 @@ describe.each(drivers())('local brain on %s', (driver) => {
     const rows = await database.db.select().from(tables.learningUpdates).where(eq(tables.learningUpdates.capsuleId, scope.capsuleId)).orderBy(asc(tables.learningUpdates.seq));
     expect(rows.map((row) => row.seq)).toEqual([1, 2, 3, 4, 5, 6]);
     for (let i = 1; i < rows.length; i += 1) expect(rows[i]!.weightsBefore).toEqual(rows[i - 1]!.weightsAfter);
+  });
+
+  it('leaves out of the statement a gathered step whose caller refuses before writing: the others commit together, the chain without it', async () => {
+    const scope = await insertTenantWithCapsule(database);
+    const store = createDrizzleStore(database);
+    const brain = createLocalBrain({ database, clock });
+    const windowStart = new Date('2026-11-24T00:00:00Z');
+    const transactions: unknown[] = [];
+    const ok = async (_response: unknown, transaction: unknown) => {
+      transactions.push(transaction);
+      await store.joinTransaction(transaction).usage.addTokens(scope.tenantId, windowStart, 1);
+    };
+    await brain.publishTurnMetrics(metricsFor(0, scope), { appendOnly: true, persist: ok });
+    const refusal = Object.assign(new SomaError('CONFLICT', 'not with these'), { refusedBeforeWrite: true });
+    const refuse = async () => {
+      throw refusal;
+    };
+    const outcomes = await Promise.allSettled([1, 2, 3].map((i) => brain.publishTurnMetrics(metricsFor(i, scope), { appendOnly: true, persist: i === 2 ? refuse : ok })));
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((outcomes[1] as PromiseRejectedResult).reason).toBe(refusal);
+    // One statement for the two that wrote (the same transaction handed to both), nothing of the refused one.
+    expect(transactions[1]).toBe(transactions[2]);
+    expect(await store.usage.used(scope.tenantId, 'tokens', windowStart)).toBe(3);
+    const rows = await database.db.select().from(tables.learningUpdates).where(eq(tables.learningUpdates.capsuleId, scope.capsuleId)).orderBy(asc(tables.learningUpdates.seq));
+    expect(rows.map((row) => row.seq)).toEqual([1, 2, 3]);
+    for (let i = 1; i < rows.length; i += 1) expect(rows[i]!.weightsBefore).toEqual(rows[i - 1]!.weightsAfter);
+    expect((await brain.getState(scope)).learning_version).toBe(3);
   });
 
   it('keeps one linear chain under 25 concurrent learning steps on one capsule', async () => {

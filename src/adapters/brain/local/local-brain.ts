@@ -126,7 +126,10 @@ export function createLocalBrain({ database, clock = systemClock, metrics }: { d
     }
     if (done) {
       cache.keep(done.next);
-      rest.forEach((s, i) => void s.settle(() => Promise.resolve(done.responses[i]!)));
+      rest.forEach((s, i) => {
+        const response = done.responses[i]!;
+        void s.settle(() => ('refused' in response ? Promise.reject(response.refused) : Promise.resolve(response)));
+      });
       return;
     }
     if (cached) cache.forget(cached.capsuleId);
@@ -162,6 +165,7 @@ export function createLocalBrain({ database, clock = systemClock, metrics }: { d
 
   return {
     health: () => health,
+    groupsSteps: true,
 
     async publishTurnMetrics(request: PublishTurnMetricsRequest, options: PublishOptions = {}): Promise<PublishTurnMetricsResponse> {
       const started = process.hrtime.bigint();
