@@ -60,7 +60,7 @@ export class TurnEventLog {
       this.queue.push(logged);
       return logged;
     }
-    this.unstageAll();
+    this.dropHeld();
     const logged = { id: this.nextId++, event, data };
     this.events.push(logged);
     this.onEvent?.(logged);
@@ -89,7 +89,7 @@ export class TurnEventLog {
       if (same !== this.writes.at(-1) || this.queue.at(-1) !== same.events.at(-1)) throw new Error('a write retried while events are held behind it must stage as many events');
       this.dropLast(same.events.length);
       this.writes.pop();
-    } else if (!this.holding) this.unstageAll();
+    } else if (!this.holding) this.dropHeld();
     const write: StagedWrite = { key, events: events.map(([event, data]) => ({ id: this.nextId++, event, data })) };
     this.queue.push(...write.events);
     this.writes.push(write);
@@ -241,11 +241,6 @@ export class TurnEventLog {
   private dropLast(count: number): void {
     this.queue.splice(this.queue.length - count, count);
     this.nextId -= count;
-  }
-
-  /** Forgets every staged write and held event (none of them committed). */
-  private unstageAll(): void {
-    this.dropHeld();
   }
 
   private notify(): void {

@@ -88,8 +88,13 @@ export function isSomaError(value: unknown): value is SomaError {
  * wrapped by another layer — e.g. the brain reporting a database that went away — keeps its origin).
  */
 export function hasErrorCode(value: unknown, code: ErrorCode): boolean {
-  for (let current = value, depth = 0; current !== undefined && current !== null && depth < 10; depth++) {
-    if (isSomaError(current) && current.code === code) return true;
+  return inCauseChain(value, (current) => isSomaError(current) && current.code === code);
+}
+
+/** Whether `value`, or an error in its `cause` chain (at most `depth` deep), passes `test`. */
+export function inCauseChain(value: unknown, test: (error: unknown) => boolean, depth = 10): boolean {
+  for (let current = value, seen = 0; current !== undefined && current !== null && seen < depth; seen++) {
+    if (test(current)) return true;
     current = (current as { cause?: unknown }).cause;
   }
   return false;

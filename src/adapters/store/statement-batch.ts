@@ -1,6 +1,7 @@
 import { getTableName, type SQL, type Table } from 'drizzle-orm';
 import { PgDialect, type PgColumn } from 'drizzle-orm/pg-core';
 import type { Repositories } from '../../ports/store.js';
+import { inCauseChain } from '../../shared/errors.js';
 import type { Db, Executor, Statement } from './database.js';
 import { columnsOf, repositoriesOf } from './repositories/index.js';
 
@@ -394,9 +395,5 @@ export const NOTHING_MATCHED = '22012';
 
 /** Whether an error is {@link statementOf}'s abort. */
 export function nothingMatched(error: unknown): boolean {
-  for (let current = error, depth = 0; current && depth < 4; depth++) {
-    if ((current as { code?: unknown }).code === NOTHING_MATCHED) return true;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return false;
+  return inCauseChain(error, (current) => (current as { code?: unknown }).code === NOTHING_MATCHED, 4);
 }

@@ -41,10 +41,9 @@ export async function learnAndStore({ facts, learner, sink, clock, progress, cha
     appendOnly: sink.appendsOnly?.(facts.decision, facts.tools.outcomes) ?? false,
     persist: async (result, transaction) => {
       if (chain?.waiting.has(previous) && (transaction === undefined || chain.transactions.get(previous) !== transaction)) throw new WriteNotJoined(facts.iteration);
-      // The state before an iteration whose learning was skipped: the one the chain's previous iteration left.
-      const before = chain?.records.get(previous);
-      const state = before && result.status === 'skipped' ? { ...progress.state, weights: before.weightsAfter, neuromodulators: before.neuromodulatorsAfter } : progress.state;
-      const built = buildIterationRecord(facts, result, state, clock.now());
+      // (A skipped step is persisted without a transaction: refused above while the previous one waits,
+      // so the state it keeps, progress.state, is the previous one's after-state.)
+      const built = buildIterationRecord(facts, result, progress.state, clock.now());
       const earlier = chain ? [...progress.records, ...[...chain.records.values()].filter((r) => r.iteration < facts.iteration)] : progress.records;
       chain?.transactions.set(facts.iteration, transaction);
       chain?.records.set(facts.iteration, built);
@@ -65,8 +64,7 @@ export async function learnAndStore({ facts, learner, sink, clock, progress, cha
  * commit — and one that could not join the one before it is written after that one committed.
  * Rejects with the first failure ({@link IterationWriteFailed}: what was written before it stays).
  */
-export async function writeIterations({ list, learner, sink, clock, progress }: { list: IterationFacts[]; learner: Learner; sink: TurnSink; clock: Clock; progress: TurnProgress }): Promise<IterationRecord[]> {
-  const written: IterationRecord[] = [];
+export async function writeIterations({ list, learner, sink, clock, progress }: { list: IterationFacts[]; learner: Learner; sink: TurnSink; clock: Clock; progress: TurnProgress }): Promise<void> {
   const chain: WriteChain | undefined = learner.groupsWrites && list.length > 1 ? { waiting: new Set(list.map((f) => f.iteration)), transactions: new Map(), records: new Map() } : undefined;
   const launched = chain ? list.map((facts) => learnAndStore({ facts, learner, sink, clock, progress, chain })) : [];
   // Each launched write is settled (none left unhandled), in order.
@@ -83,9 +81,7 @@ export async function writeIterations({ list, learner, sink, clock, progress }: 
     chain?.waiting.delete(facts.iteration);
     chain?.records.delete(facts.iteration);
     sink.iterationCompleted(record);
-    written.push(record);
   }
-  return written;
 }
 
 /** The write of `iteration` failed (and the iterations after it in its chain were not written). */

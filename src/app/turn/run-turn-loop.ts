@@ -171,11 +171,6 @@ export async function runTurnLoop(deps: TurnLoopDeps & { recorded?: RecordedMeas
         } else cause = writeError;
         sink.dropHeld?.();
       });
-    } else if (thrown instanceof IterationWriteFailed) {
-      cause = thrown.cause;
-      at = thrown.iteration;
-      writeLost = true;
-      sink.dropHeld?.();
     }
     ({ exitReason, error } = writeLost
       ? faultExit(cause, { deadlineReached: false, cancelled: false, iteration: at })

@@ -2,6 +2,7 @@ import type { LearningConfig } from '../../../core/learning/index.js';
 import type { PublishOptions, PublishTurnMetricsRequest, PublishTurnMetricsResponse } from '../../../ports/brain.js';
 import type { Clock } from '../../../ports/clock.js';
 import type { LearnedState } from '../../../ports/learning.js';
+import { inCauseChain } from '../../../shared/errors.js';
 import { stableSeed } from '../../../shared/hash.js';
 import { keyedSerial } from '../../../shared/keyed-serial.js';
 import { nothingMatched, statementOf, StatementBatch, type Database, type FixedClause } from '../../store/index.js';
@@ -82,11 +83,7 @@ const APPENDED = `insert into learning_updates (capsule_id, seq, tenant_id, kind
 
 /** Whether `persist` refused before it wrote anything (`refusedBeforeWrite`, through the brain's wrapping causes). */
 function refusedBeforeWrite(error: unknown): boolean {
-  for (let current = error, depth = 0; current && depth < 4; depth++) {
-    if ((current as { refusedBeforeWrite?: unknown }).refusedBeforeWrite === true) return true;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return false;
+  return inCauseChain(error, (current) => (current as { refusedBeforeWrite?: unknown }).refusedBeforeWrite === true, 4);
 }
 
 /** One iteration's step waiting for its capsule's statement. */
